@@ -1,0 +1,23 @@
+// Subcommand registry: each subcommand file adds itself to the CLI11 app and returns its runner.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace oqa::cli {
+
+// Options every subcommand shares (set on the top-level app).
+struct GlobalOptions {
+  int threads = 0;  // 0 = all cores
+  bool quiet = false;
+  bool verbose = false;
+};
+
+using Runner = std::function<int()>;
+
+// Each returns the function that runs the subcommand once parsing succeeded.
+Runner add_info(CLI::App& app, const GlobalOptions& global);
+Runner add_train(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace oqa::cli

@@ -1,0 +1,57 @@
+// oqa entry point: parses the command line, runs one subcommand, turns errors into one line + exit code.
+#include <cstdio>
+#include <map>
+
+#include <c10/util/Exception.h>
+
+#include <spdlog/spdlog.h>
+
+#include "oqa/cli/commands.h"
+#include "oqa/util/error.h"
+#include "oqa/util/log.h"
+#include "oqa/util/threads.h"
+
+int main(int argc, char** argv) {
+  using namespace oqa;
+  CLI::App app{"oqa: train, search and deploy once-quantized-for-all supernets", "oqa"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("oqa ") + OQA_VERSION);
+  cli::GlobalOptions global;
+  app.add_option("--threads", global.threads, "LibTorch intra-op threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-q,--quiet", global.quiet, "only warnings and sparse progress lines");
+  app.add_flag("-v,--verbose", global.verbose, "debug logging");
+
+  std::map<CLI::App*, cli::Runner> runners;
+  auto add = [&](const char* name, const char* help, auto adder) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = adder(*sub, global);
+  };
+  add("info", "print version, threads, LibTorch and dataset status; with --config, the search space", cli::add_info);
+  add("train", "train a model from an experiment config", cli::add_train);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(util::ErrorKind::kUsage);
+  }
+  try {
+    util::init_logging(global.quiet ? util::Verbosity::kQuiet
+                       : global.verbose ? util::Verbosity::kVerbose
+                                        : util::Verbosity::kNormal);
+    util::set_threads(global.threads);
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+    return static_cast<int>(util::ErrorKind::kUsage);
+  } catch (const util::Error& e) {
+    std::fprintf(stderr, "oqa: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "oqa: internal error (LibTorch): %s\n", e.what_without_backtrace());
+    return static_cast<int>(util::ErrorKind::kInternal);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oqa: internal error: %s\n", e.what());
+    return static_cast<int>(util::ErrorKind::kInternal);
+  }
+}

@@ -1,0 +1,97 @@
+// Atomic writes through POSIX open/write/fsync/rename; whole-file reads with clear errors.
+#include "oqa/util/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "oqa/util/error.h"
+
+namespace oqa::util {
+namespace fs = std::filesystem;
+
+namespace {
+
+Error io_error(const fs::path& path, const std::string& what) {
+  return input_error(what + ": " + std::strerror(errno)).file(path.string());
+}
+
+void write_all(int fd, std::string_view bytes, const fs::path& path) {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw io_error(path, "cannot write");
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+void sync_dir(const fs::path& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // best effort: some file systems do not allow it
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void atomic_write(const fs::path& path, std::string_view bytes,
+                  const std::function<void()>& before_rename) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path dir = path.parent_path();
+  if (!dir.empty()) ensure_dir(dir);
+  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
+                       std::to_string(counter.fetch_add(1));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw io_error(tmp, "cannot create temporary file");
+  try {
+    write_all(fd, bytes, tmp);
+    if (::fsync(fd) != 0) throw io_error(tmp, "cannot fsync");
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (before_rename) before_rename();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = io_error(path, "cannot rename temporary file into place");
+    ::unlink(tmp.c_str());
+    throw err;
+  }
+  sync_dir(dir);
+}
+
+void atomic_write_with(const fs::path& path, const std::function<void(std::ostream&)>& writer) {
+  std::ostringstream out(std::ios::binary);
+  writer(out);
+  atomic_write(path, out.str());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errno = fs::exists(path) ? EACCES : ENOENT;
+    throw io_error(path, "cannot open file");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void ensure_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw input_error("cannot create folder: " + ec.message()).file(dir.string());
+}
+
+}  // namespace oqa::util

@@ -1,0 +1,26 @@
+// Atomic file writes (temp file in the same folder, fsync, rename, fsync folder) and checked reads.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace oqa::util {
+
+// Replaces `path` with `bytes` so that a crash at any moment leaves either the old or the new file.
+// `before_rename` runs after the data is synced and before the rename (tests use it to die there).
+void atomic_write(const std::filesystem::path& path, std::string_view bytes,
+                  const std::function<void()>& before_rename = {});
+
+// Same, with the content produced by a writer into a string stream.
+void atomic_write_with(const std::filesystem::path& path,
+                       const std::function<void(std::ostream&)>& writer);
+
+// Reads a whole file; a missing or unreadable file is an input error naming it.
+std::string read_file(const std::filesystem::path& path);
+
+// Creates a folder and its parents; an error names the folder.
+void ensure_dir(const std::filesystem::path& dir);
+
+}  // namespace oqa::util
