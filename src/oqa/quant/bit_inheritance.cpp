@@ -2,6 +2,9 @@
 #include "oqa/quant/bit_inheritance.h"
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -19,13 +22,15 @@ int inherit_bits(torch::nn::Module& model, int from_bits, int to_bits) {
   const double factor = std::ldexp(1.0, from_bits - to_bits);
   int inherited = 0;
   bool any_quantizer = false;
-  for (const auto& item : model.named_modules(/*name_prefix=*/"", /*include_self=*/true)) {
-    auto* q = dynamic_cast<QuantizerImpl*>(item.value().get());
-    if (!q) continue;
+  // The model itself may be a Quantizer; named_modules(include_self) would need it in a shared_ptr.
+  std::vector<std::pair<std::string, QuantizerImpl*>> quantizers;
+  if (auto* self = dynamic_cast<QuantizerImpl*>(&model)) quantizers.emplace_back("<root>", self);
+  for (const auto& item : model.named_modules(/*name_prefix=*/"", /*include_self=*/false))
+    if (auto* q = dynamic_cast<QuantizerImpl*>(item.value().get())) quantizers.emplace_back(item.key(), q);
+  for (const auto& [where, q] : quantizers) {
     auto specs = q->specs();
     if (specs.empty()) continue;  // a float layer
     any_quantizer = true;
-    const std::string where = item.key().empty() ? "<root>" : item.key();
     int here = 0;
     for (const QuantSpec& from : specs) {
       if (from.bits != from_bits) continue;

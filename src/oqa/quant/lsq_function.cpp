@@ -84,8 +84,11 @@ torch::Tensor table_grad(const std::vector<double>& sums, const torch::Tensor& t
 
 class LsqFunction : public torch::autograd::Function<LsqFunction> {
  public:
+  // The offset travels as an optional: autograd's custom functions reject undefined tensor inputs.
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& step,
-                               const torch::Tensor& offset, const QuantSpec& spec, double grad_scale) {
+                               const c10::optional<torch::Tensor>& offset_or_none, const QuantSpec& spec,
+                               double grad_scale) {
+    const torch::Tensor offset = offset_or_none.value_or(torch::Tensor());
     auto xc = x.contiguous();
     Prepared p = prepare(xc, step, offset, spec, grad_scale);
     auto y = torch::empty_like(xc, torch::MemoryFormat::Contiguous);
@@ -131,7 +134,9 @@ torch::Tensor lsq_quantize(const torch::Tensor& x, const torch::Tensor& step, co
   if (spec.is_float()) return x;
   if (!x.is_cpu() || !step.is_cpu() || (offset.defined() && !offset.is_cpu()))
     return lsq_quantize_reference(x, step, offset, spec, grad_scale);
-  return LsqFunction::apply(x, step, offset, spec, grad_scale);
+  c10::optional<torch::Tensor> offset_or_none;
+  if (offset.defined()) offset_or_none = offset;
+  return LsqFunction::apply(x, step, offset_or_none, spec, grad_scale);
 }
 
 }  // namespace oqa::quant

@@ -8,6 +8,10 @@
 
 #include "oqa/quant/parallel.h"
 
+// GCC contracts a * b + c into one FMA by default in C++; the composed reference rounds the product and
+// the sum separately, so y = v * s + beta must too, to agree bit for bit.
+#pragma GCC optimize("fp-contract=off")
+
 namespace oqa::quant::detail {
 
 namespace {
