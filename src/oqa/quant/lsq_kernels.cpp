@@ -27,7 +27,6 @@ constexpr float kRoundMagic = 12582912.0f;
 template <int W>
 struct Simd {
   typedef float F __attribute__((vector_size(W * 4)));
-  typedef int I __attribute__((vector_size(W * 4)));
 };
 
 // Loads and stores through memcpy (unaligned vector moves); no vector is passed by value, so the
@@ -101,7 +100,6 @@ template <int W, bool kAsym, bool kDx>
 OQA_ALWAYS_INLINE void backward_span(const float* x, const float* dy, float* dx, int64_t n, float s, float b,
                                      float qn, float qp, double& sum_s, double& sum_b) {
   using F = typename Simd<W>::F;
-  using I = typename Simd<W>::I;
   const F zero = F{}, qnv = F{} + qn, qpv = F{} + qp, magic = F{} + kRoundMagic;
   for (int64_t blk = 0; blk < n; blk += kBlock) {
     const int64_t m = std::min(kBlock, n - blk);
@@ -113,13 +111,14 @@ OQA_ALWAYS_INLINE void backward_span(const float* x, const float* dy, float* dx,
       load(xv, x + i);
       load(g, dy + i);
       F t = kAsym ? (xv - b) / s : xv / s;
-      I inside = (t >= qnv) & (t <= qpv);
       F c = t < qnv ? qnv : t;
       c = c > qpv ? qpv : c;
       F v = (c + magic) - magic;
-      F g_in = inside ? g : zero;
+      // Inside [qn, qp] exactly when clamping left t unchanged (NaN compares unequal: outside, as in
+      // torch's clamp backward). Compares kept inside ?: so that AVX-512 uses mask registers.
+      F g_in = c == t ? g : zero;
       if (kDx) store(dx + i, g_in);
-      acc_s += g * (v - (inside ? t : zero));
+      acc_s += g * (v - (c == t ? t : zero));
       if (kAsym) acc_b += g - g_in;
     }
     float tail_s = 0.0f, tail_b = 0.0f;
@@ -181,6 +180,7 @@ void backward_sse2(const float* x, const float* dy, float* dx, int64_t b, int64_
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define OQA_HAVE_X86_VARIANTS 1
+#define OQA_AVX512_TARGET "avx512f"
 __attribute__((target("avx2"))) void forward_avx2(const float* x, float* y, int64_t b, int64_t e,
                                                   const LsqLayout& l, const LsqParams& p) {
   forward_range<8>(x, y, b, e, l, p);
@@ -190,11 +190,11 @@ __attribute__((target("avx2"))) void backward_avx2(const float* x, const float* 
                                                    double* ps, double* pb) {
   backward_range<8>(x, dy, dx, b, e, l, p, ps, pb);
 }
-__attribute__((target("avx512f"))) void forward_avx512(const float* x, float* y, int64_t b, int64_t e,
+__attribute__((target(OQA_AVX512_TARGET))) void forward_avx512(const float* x, float* y, int64_t b, int64_t e,
                                                        const LsqLayout& l, const LsqParams& p) {
   forward_range<16>(x, y, b, e, l, p);
 }
-__attribute__((target("avx512f"))) void backward_avx512(const float* x, const float* dy, float* dx, int64_t b,
+__attribute__((target(OQA_AVX512_TARGET))) void backward_avx512(const float* x, const float* dy, float* dx, int64_t b,
                                                         int64_t e, const LsqLayout& l, const LsqParams& p,
                                                         double* ps, double* pb) {
   backward_range<16>(x, dy, dx, b, e, l, p, ps, pb);
