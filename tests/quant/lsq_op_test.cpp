@@ -5,8 +5,11 @@
 #include <ATen/Parallel.h>
 
 #include <tuple>
+#include <vector>
 
 #include "oqa/quant/lsq.h"
+#include "oqa/quant/lsq_kernels.h"
+#include "oqa/util/error.h"
 #include "quant/lsq_test_support.h"
 
 namespace oqa::quant {
@@ -26,42 +29,60 @@ QuantSpec spec_of(int bits, bool is_signed, bool per_channel, bool symmetric, in
   return s;
 }
 
-// bits x signed x per-channel x symmetric: every combination.
-class LsqEveryForm : public ::testing::TestWithParam<std::tuple<int, bool, bool, bool>> {};
-
-TEST_P(LsqEveryForm, MatchesComposedReference) {
-  auto [bits, is_signed, per_channel, symmetric] = GetParam();
-  // [outer, C, inner] with the channel axis in the middle; inner 53 leaves SIMD tails for every width.
-  auto spec = spec_of(bits, is_signed, per_channel, symmetric, /*axis=*/1);
-  auto c = make_case(spec, {3, 6, 53}, 1000 + bits);
-  expect_matches_reference(c, run_lsq(c, true), run_lsq(c, false));
+// Every instruction-set variant of the kernels this CPU can run, restoring the default afterwards.
+std::vector<detail::SimdLevel> simd_levels() {
+  std::vector<detail::SimdLevel> out;
+  for (int l = 0; l <= static_cast<int>(detail::best_simd_level()); ++l) out.push_back(static_cast<detail::SimdLevel>(l));
+  return out;
 }
 
-TEST_P(LsqEveryForm, OutputsLieOnTheGrid) {
-  auto [bits, is_signed, per_channel, symmetric] = GetParam();
-  auto spec = spec_of(bits, is_signed, per_channel, symmetric, /*axis=*/0);
-  auto c = make_case(spec, {5, 40}, 2000 + bits);
-  auto y = run_lsq(c, true).y;
-  auto s = testing::broadcast_table(testing::effective(c.step, c.grad_scale), c.x, spec);
-  auto b = c.offset.defined() ? testing::broadcast_table(testing::effective(c.offset, c.grad_scale), c.x, spec)
-                              : torch::zeros({});
-  auto v = (y - b) / s;
-  // (v*s + b - b) / s carries a few ulps of |v| <= 255 (and of |b| / s).
-  EXPECT_LT((v - v.round()).abs().max().item<double>(), 1e-3) << spec.key();
-  EXPECT_GE(v.round().min().item<double>(), static_cast<double>(spec.qn())) << spec.key();
-  EXPECT_LE(v.round().max().item<double>(), static_cast<double>(spec.qp())) << spec.key();
-  // Both limits are reached: the data go beyond them.
-  EXPECT_EQ(v.round().min().item<double>(), static_cast<double>(spec.qn())) << spec.key();
-  EXPECT_EQ(v.round().max().item<double>(), static_cast<double>(spec.qp())) << spec.key();
+struct SimdLevelGuard {
+  detail::SimdLevel saved = detail::simd_level();
+  ~SimdLevelGuard() { detail::set_simd_level(saved); }
+};
+
+// Every form: bits 2..8 x signed/unsigned x per-tensor/per-channel x symmetric/asymmetric (one test each
+// for the checks below, looping, so that ctest does not start 112 processes).
+std::vector<QuantSpec> every_form(int64_t axis) {
+  std::vector<QuantSpec> out;
+  for (int bits = 2; bits <= 8; ++bits)
+    for (bool is_signed : {false, true})
+      for (bool per_channel : {false, true})
+        for (bool symmetric : {false, true}) out.push_back(spec_of(bits, is_signed, per_channel, symmetric, axis));
+  return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Bits2To8, LsqEveryForm,
-                         ::testing::Combine(::testing::Range(2, 9), ::testing::Bool(), ::testing::Bool(),
-                                            ::testing::Bool()),
-                         [](const ::testing::TestParamInfo<LsqEveryForm::ParamType>& info) {
-                           const auto& p = info.param;
-                           return spec_of(std::get<0>(p), std::get<1>(p), std::get<2>(p), std::get<3>(p)).key();
-                         });
+TEST(LsqOp, EveryFormMatchesComposedReference) {
+  SimdLevelGuard guard;
+  for (const auto& spec : every_form(/*axis=*/1)) {
+    SCOPED_TRACE(spec.key());
+    // [outer, C, inner] with the channel axis in the middle; inner 53 leaves SIMD tails for every width.
+    auto c = make_case(spec, {3, 6, 53}, 1000 + spec.bits);
+    auto want = run_lsq(c, false);
+    for (auto level : simd_levels()) {
+      SCOPED_TRACE(detail::to_string(level));
+      detail::set_simd_level(level);
+      expect_matches_reference(c, run_lsq(c, true), want);
+    }
+  }
+}
+
+TEST(LsqOp, EveryFormOutputsLieOnTheGrid) {
+  for (const auto& spec : every_form(/*axis=*/0)) {
+    SCOPED_TRACE(spec.key());
+    auto c = make_case(spec, {5, 40}, 2000 + spec.bits);
+    auto y = run_lsq(c, true).y;
+    auto s = testing::broadcast_table(testing::effective(c.step, c.grad_scale), c.x, spec);
+    auto b = c.offset.defined() ? testing::broadcast_table(testing::effective(c.offset, c.grad_scale), c.x, spec)
+                                : torch::zeros({});
+    auto v = (y - b) / s;
+    // (v*s + b - b) / s carries a few ulps of |v| <= 255 (and of |b| / s).
+    EXPECT_LT((v - v.round()).abs().max().item<double>(), 1e-3);
+    // Inside [Qn, Qp], and both limits are reached: the data go beyond them.
+    EXPECT_EQ(v.round().min().item<double>(), static_cast<double>(spec.qn()));
+    EXPECT_EQ(v.round().max().item<double>(), static_cast<double>(spec.qp()));
+  }
+}
 
 TEST(LsqOp, PerChannelAxisZeroAndLastAxis) {
   for (int64_t axis : {0, 2}) {
@@ -166,6 +187,25 @@ TEST(LsqOp, RoundsHalfToEven) {
   auto y = lsq_quantize(x, torch::tensor({0.25f}), {}, spec, 0.5);
   EXPECT_TRUE(torch::equal(y, torch::tensor({0.0f, 0.5f, 0.5f, 0.0f, -0.5f, -0.5f})));
   EXPECT_TRUE(torch::equal(y, lsq_quantize_reference(x, torch::tensor({0.25f}), {}, spec, 0.5)));
+}
+
+TEST(LsqOp, SimdVariantsAgree) {
+  SimdLevelGuard guard;
+  auto c = make_case(spec_of(3, false, true, false, 0), {5, 1001}, 81);
+  detail::set_simd_level(detail::SimdLevel::kSse2);
+  auto base = run_lsq(c, true);
+  for (auto level : simd_levels()) {
+    detail::set_simd_level(level);
+    auto r = run_lsq(c, true);
+    EXPECT_TRUE(torch::equal(r.y, base.y)) << detail::to_string(level);
+    EXPECT_TRUE(torch::equal(r.dx, base.dx)) << detail::to_string(level);
+    // Sums run in a different lane order: a float ulp or so of the (cancelling) result.
+    EXPECT_TRUE(torch::allclose(r.dstep, base.dstep, 1e-5, 1e-6)) << detail::to_string(level);
+    EXPECT_TRUE(torch::allclose(r.doffset, base.doffset, 1e-5, 1e-6)) << detail::to_string(level);
+  }
+  if (detail::best_simd_level() != detail::SimdLevel::kAvx512) {
+    EXPECT_THROW(detail::set_simd_level(detail::SimdLevel::kAvx512), util::Error);
+  }
 }
 
 TEST(LsqOp, FloatSpecIsIdentity) {

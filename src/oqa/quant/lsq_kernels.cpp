@@ -3,10 +3,13 @@
 #include "oqa/quant/lsq_kernels.h"
 
 #include <algorithm>
+#include <atomic>
+#include <string>
 #include <cstring>
 #include <vector>
 
 #include "oqa/quant/parallel.h"
+#include "oqa/util/error.h"
 
 // GCC contracts a * b + c into one FMA by default in C++; the composed reference rounds the product and
 // the sum separately, so y = v * s + beta must too, to agree bit for bit.
@@ -206,23 +209,58 @@ struct Variant {
   BackwardFn backward;
 };
 
-Variant pick_variant() {
+Variant variant_for(SimdLevel level) {
 #ifdef OQA_HAVE_X86_VARIANTS
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {forward_avx512, backward_avx512};
-  if (__builtin_cpu_supports("avx2")) return {forward_avx2, backward_avx2};
+  if (level == SimdLevel::kAvx512) return {forward_avx512, backward_avx512};
+  if (level == SimdLevel::kAvx2) return {forward_avx2, backward_avx2};
 #endif
+  (void)level;
   return {forward_sse2, backward_sse2};
 }
 
-const Variant& variant() {
-  static const Variant v = pick_variant();
-  return v;
+SimdLevel detect_level() {
+#ifdef OQA_HAVE_X86_VARIANTS
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return SimdLevel::kAvx512;
+  if (__builtin_cpu_supports("avx2")) return SimdLevel::kAvx2;
+#endif
+  return SimdLevel::kSse2;
 }
+
+std::atomic<int>& current_level() {
+  static std::atomic<int> level{static_cast<int>(detect_level())};
+  return level;
+}
+
+Variant variant() { return variant_for(static_cast<SimdLevel>(current_level().load(std::memory_order_relaxed))); }
 
 int64_t chunk_count(int64_t numel) { return (numel + kChunk - 1) / kChunk; }
 
 }  // namespace
+
+const char* to_string(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::kAvx512: return "avx512";
+    case SimdLevel::kAvx2: return "avx2";
+    default: return "sse2";
+  }
+}
+
+SimdLevel best_simd_level() {
+  static const SimdLevel best = detect_level();
+  return best;
+}
+
+SimdLevel simd_level() { return static_cast<SimdLevel>(current_level().load()); }
+
+void set_simd_level(SimdLevel level) {
+  if (static_cast<int>(level) > static_cast<int>(best_simd_level()))
+    throw util::input_error(std::string("this CPU has no ") + to_string(level) + " (best: " +
+                            to_string(best_simd_level()) + ")")
+        .field("simd_level")
+        .value(to_string(level));
+  current_level().store(static_cast<int>(level));
+}
 
 void lsq_forward(const float* x, float* y, const LsqLayout& layout, const LsqParams& p) {
   const ForwardFn fn = variant().forward;

@@ -21,6 +21,14 @@ struct LsqParams {
   float qp = 0.0f;
 };
 
+// Instruction sets the kernels are built for; the best one the CPU has is picked on first use.
+enum class SimdLevel { kSse2 = 0, kAvx2 = 1, kAvx512 = 2 };
+const char* to_string(SimdLevel level);
+SimdLevel best_simd_level();  // the best this CPU (and this build) supports
+SimdLevel simd_level();       // the one in use
+// Forces a level (tests run every variant); throws oqa::util::Error above best_simd_level().
+void set_simd_level(SimdLevel level);
+
 // y = clamp(round_half_even((x - b) / s), qn, qp) * s + b.
 void lsq_forward(const float* x, float* y, const LsqLayout& layout, const LsqParams& p);
 

@@ -37,10 +37,14 @@ QuantizerImpl::QuantizerImpl(QuantizerOptions options_) : options(std::move(opti
 void QuantizerImpl::reset() {
   auto old = std::move(entries_);
   entries_.clear();
-  for (auto& kv : old) create_entry(kv.second.spec, kv.second.step_size.numel());
+  for (auto& kv : old) create_entry(kv.second.spec, kv.second.step_size.numel(), kv.second.step_size.device());
 }
 
-QuantizerEntry& QuantizerImpl::create_entry(const QuantSpec& spec, int64_t channels) {
+torch::Device QuantizerImpl::entry_device() const {
+  return entries_.empty() ? torch::Device(torch::kCPU) : entries_.begin()->second.step_size.device();
+}
+
+QuantizerEntry& QuantizerImpl::create_entry(const QuantSpec& spec, int64_t channels, const torch::Device& device) {
   spec.validate();
   if (spec.is_float()) throw util::internal_error("a float spec has no quantizer entry");
   const std::string key = spec.key();
@@ -49,9 +53,10 @@ QuantizerEntry& QuantizerImpl::create_entry(const QuantSpec& spec, int64_t chann
   QuantizerEntry e;
   e.spec = spec;
   // Placeholder values until initialised from data: a positive step keeps the op's checks happy.
-  e.step_size = register_parameter(kStepPrefix + key, torch::ones({n}));
-  if (!spec.symmetric) e.offset = register_parameter(kOffsetPrefix + key, torch::zeros({n}));
-  e.initialized = register_buffer(kInitPrefix + key, torch::zeros({n}, torch::kBool));
+  auto opts = torch::TensorOptions().device(device);
+  e.step_size = register_parameter(kStepPrefix + key, torch::ones({n}, opts));
+  if (!spec.symmetric) e.offset = register_parameter(kOffsetPrefix + key, torch::zeros({n}, opts));
+  e.initialized = register_buffer(kInitPrefix + key, torch::zeros({n}, opts.dtype(torch::kBool)));
   return entries_[key] = e;
 }
 
@@ -85,7 +90,7 @@ void QuantizerImpl::create_entries(const std::vector<QuantSpec>& specs, int64_t 
   if (channels < 0) throw util::input_error("must be >= 0").field("channels").value(std::to_string(channels));
   for (const auto& s : specs) {
     if (s.is_float() || has_entry(s)) continue;
-    create_entry(s, channels == 0 ? options.max_channels() : channels);
+    create_entry(s, channels == 0 ? options.max_channels() : channels, entry_device());
   }
 }
 
@@ -102,10 +107,10 @@ void QuantizerImpl::init_from(QuantizerEntry& e, const torch::Tensor& x) {
   if (flags.all().item<bool>()) return;
   auto fresh = flags.logical_not();
   auto step = e.step_size.narrow(0, 0, c);
-  step.copy_(torch::where(fresh, init_step_size(x, e.spec, options.min_step()), step));
+  step.copy_(torch::where(fresh, init_step_size(x, e.spec, options.min_step()).to(step.device()), step));
   if (e.offset.defined()) {
     auto off = e.offset.narrow(0, 0, c);
-    off.copy_(torch::where(fresh, init_offset(x, e.spec), off));
+    off.copy_(torch::where(fresh, init_offset(x, e.spec).to(off.device()), off));
   }
   flags.fill_(true);
 }
@@ -114,7 +119,8 @@ void QuantizerImpl::ensure(const QuantSpec& spec, const torch::Tensor& x) {
   spec.validate();
   if (spec.is_float()) return;
   auto it = entries_.find(spec.key());
-  QuantizerEntry& e = it != entries_.end() ? it->second : create_entry(spec, options.max_channels());
+  QuantizerEntry& e =
+      it != entries_.end() ? it->second : create_entry(spec, options.max_channels(), x.defined() ? x.device() : entry_device());
   init_from(e, x);
 }
 
@@ -133,20 +139,21 @@ void QuantizerImpl::set_entry(const QuantSpec& spec, const torch::Tensor& step, 
   spec.validate();
   if (spec.is_float()) throw util::input_error("a float spec has no step size").field("bits").value("0");
   auto it = entries_.find(spec.key());
-  QuantizerEntry& e = it != entries_.end() ? it->second : create_entry(spec, options.max_channels());
+  QuantizerEntry& e =
+      it != entries_.end() ? it->second : create_entry(spec, options.max_channels(), step.defined() ? step.device() : entry_device());
   const int64_t n = e.step_size.numel();
   if (!step.defined() || step.numel() != n)
     throw util::input_error("step-size table of " + spec.key() + " holds " + std::to_string(n) + " values")
         .field("step_size")
         .value(step.defined() ? std::to_string(step.numel()) : "undefined");
   torch::NoGradGuard no_grad;
-  e.step_size.copy_(step.detach().reshape({n}));
+  e.step_size.copy_(step.detach().reshape({n}).to(e.step_size.device()));
   if (e.offset.defined()) {
     if (!offset.defined() || offset.numel() != n)
       throw util::input_error("offset table of " + spec.key() + " holds " + std::to_string(n) + " values")
           .field("offset")
           .value(offset.defined() ? std::to_string(offset.numel()) : "undefined");
-    e.offset.copy_(offset.detach().reshape({n}));
+    e.offset.copy_(offset.detach().reshape({n}).to(e.offset.device()));
   }
   e.initialized.fill_(true);
 }
@@ -156,7 +163,7 @@ void QuantizerImpl::set_initialized(const QuantSpec& spec, const torch::Tensor& 
   if (!flags.defined() || flags.numel() != e.initialized.numel())
     throw util::input_error("initialised flags must match the table length").field("initialized").value(spec.key());
   torch::NoGradGuard no_grad;
-  e.initialized.copy_(flags.reshape({-1}).to(torch::kBool));
+  e.initialized.copy_(flags.reshape({-1}).to(e.initialized.device(), torch::kBool));
 }
 
 void QuantizerImpl::load(torch::serialize::InputArchive& archive) {
@@ -167,7 +174,7 @@ void QuantizerImpl::load(torch::serialize::InputArchive& archive) {
     archive.read(k, stored);
     auto it = entries_.find(spec.key());
     if (it == entries_.end()) {
-      create_entry(spec, stored.numel());
+      create_entry(spec, stored.numel(), entry_device());
     } else if (it->second.step_size.numel() != stored.numel()) {
       throw util::input_error("checkpoint table length " + std::to_string(stored.numel()) +
                               " differs from this quantizer's " + std::to_string(it->second.step_size.numel()))

@@ -78,7 +78,8 @@ class QuantizerImpl : public torch::nn::Cloneable<QuantizerImpl> {
   QuantizerOptions options;
 
  private:
-  QuantizerEntry& create_entry(const QuantSpec& spec, int64_t channels);
+  QuantizerEntry& create_entry(const QuantSpec& spec, int64_t channels, const torch::Device& device);
+  torch::Device entry_device() const;  // where existing entries live (CPU when none)
   QuantizerEntry& find_entry(const QuantSpec& spec);
   void init_from(QuantizerEntry& e, const torch::Tensor& x);
   std::map<std::string, QuantizerEntry> entries_;
