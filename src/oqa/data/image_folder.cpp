@@ -1,0 +1,101 @@
+// ImageFolder: folder scan at load, stb_image decode + grey/RGB conversion + resize per read.
+#include "oqa/data/image_folder.h"
+
+#include <stb/stb_image.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <memory>
+
+#include "oqa/data/resize.h"
+#include "oqa/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace oqa::data {
+
+bool is_image_file_name(const std::string& file_name) {
+  const size_t dot = file_name.rfind('.');
+  if (dot == std::string::npos || dot == 0) return false;
+  std::string ext = file_name.substr(dot + 1);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp";
+}
+
+ImageFolderDataset::ImageFolderDataset(std::string root, ImageShape shape) : root_(std::move(root)), shape_(shape) {
+  if (shape_.channels != 1 && shape_.channels != 3)
+    throw util::input_error("image-folder channels must be 1 or 3").field("channels").value(std::to_string(shape_.channels));
+  if (shape_.height <= 0 || shape_.width <= 0 || shape_.height > 8192 || shape_.width > 8192)
+    throw util::input_error("image-folder image size must be in 1..8192").field("image_size").value(shape_.str());
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) throw util::input_error("image folder not found (expected root/<class>/<image>)").file(root_);
+
+  try {
+    for (const fs::directory_entry& e : fs::directory_iterator(root_)) {
+      const std::string n = e.path().filename().string();
+      if (!n.empty() && n[0] != '.' && e.is_directory()) classes_.push_back(n);
+    }
+    std::sort(classes_.begin(), classes_.end());
+    for (size_t c = 0; c < classes_.size(); ++c) {
+      std::vector<std::string> found;
+      for (const fs::directory_entry& e : fs::directory_iterator(fs::path(root_) / classes_[c])) {
+        const std::string n = e.path().filename().string();
+        if (n[0] != '.' && is_image_file_name(n) && e.is_regular_file()) found.push_back(e.path().string());
+      }
+      std::sort(found.begin(), found.end());
+      for (std::string& f : found) {
+        files_.push_back(std::move(f));
+        labels_.push_back(static_cast<int64_t>(c));
+      }
+    }
+  } catch (const fs::filesystem_error& e) {
+    throw util::input_error(std::string("cannot list image folder: ") + e.code().message())
+        .file(e.path1().empty() ? root_ : e.path1().string());
+  }
+  if (classes_.empty()) throw util::input_error("no class folders found (expected root/<class>/<image>)").file(root_);
+  if (files_.empty())
+    throw util::input_error("no images (.jpg .jpeg .png .bmp) found in the " + std::to_string(classes_.size()) +
+                            " class folders")
+        .file(root_);
+}
+
+int64_t ImageFolderDataset::label(size_t i) const {
+  OQA_ASSERT(i < labels_.size(), "sample " + std::to_string(i) + " out of range in " + name());
+  return labels_[i];
+}
+
+const std::string& ImageFolderDataset::path(size_t i) const {
+  OQA_ASSERT(i < files_.size(), "sample " + std::to_string(i) + " out of range in " + name());
+  return files_[i];
+}
+
+void ImageFolderDataset::read_image(size_t i, uint8_t* dst) const {
+  const std::string& file = path(i);
+  const int want = static_cast<int>(shape_.channels);
+  int w = 0, h = 0, n = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> img(stbi_load(file.c_str(), &w, &h, &n, want), stbi_image_free);
+  if (!img) {
+    const char* why = stbi_failure_reason();
+    throw util::input_error(std::string("cannot decode image: ") + (why ? why : "unknown reason")).file(file);
+  }
+  if (w <= 0 || h <= 0) throw util::input_error("image has no pixels").file(file);
+
+  // stb gives interleaved HWC; make it CHW, then resize (a copy when the size already matches).
+  const size_t plane = static_cast<size_t>(w) * static_cast<size_t>(h);
+  const bool same = h == shape_.height && w == shape_.width;
+  std::vector<uint8_t> chw(same ? 0 : plane * static_cast<size_t>(want));
+  uint8_t* planar = same ? dst : chw.data();
+  for (int c = 0; c < want; ++c) {
+    const stbi_uc* s = img.get() + c;
+    uint8_t* d = planar + static_cast<size_t>(c) * plane;
+    for (size_t p = 0; p < plane; ++p) d[p] = s[p * static_cast<size_t>(want)];
+  }
+  if (!same) resize_bilinear_u8(chw.data(), want, h, w, dst, shape_.height, shape_.width);
+}
+
+DatasetPtr load_image_folder(const std::string& root, ImageShape shape) {
+  return std::make_shared<ImageFolderDataset>(root, shape);
+}
+
+}  // namespace oqa::data

@@ -1,0 +1,175 @@
+// ImageFolder tests: PNG/BMP files written here, classes and labels, exact pixels at the same size,
+// bilinear resize against LibTorch, and undecodable files named in the error (also via the loader).
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "data/test_files.h"
+#include "oqa/data/image_folder.h"
+#include "oqa/data/loader.h"
+#include "oqa/data/resize.h"
+#include "oqa/util/error.h"
+
+namespace oqa::data {
+namespace {
+
+using testing::TempDir;
+
+// An interleaved HWC test image with distinct values per pixel and channel.
+std::vector<uint8_t> hwc_image(int h, int w, int c, int salt) {
+  std::vector<uint8_t> v(static_cast<size_t>(h * w * c));
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < c; ++k) v[static_cast<size_t>((y * w + x) * c + k)] = static_cast<uint8_t>((salt + y * 40 + x * 17 + k * 90) & 0xFF);
+  return v;
+}
+
+void write_png(const std::string& path, int h, int w, int c, int salt) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  const std::vector<uint8_t> img = hwc_image(h, w, c, salt);
+  ASSERT_NE(stbi_write_png(path.c_str(), w, h, c, img.data(), w * c), 0) << path;
+}
+
+void write_bmp(const std::string& path, int h, int w, int c, int salt) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  const std::vector<uint8_t> img = hwc_image(h, w, c, salt);
+  ASSERT_NE(stbi_write_bmp(path.c_str(), w, h, c, img.data()), 0) << path;
+}
+
+// Value of CHW pixel (k, y, x) of hwc_image as read with `channels` (grey sources replicated).
+uint8_t expected(int h, int w, int c, int salt, int k, int y, int x) {
+  (void)h, (void)w;
+  return static_cast<uint8_t>((salt + y * 40 + x * 17 + (c == 1 ? 0 : k) * 90) & 0xFF);
+}
+
+TEST(ImageFolder, ClassesLabelsAndExactPixels) {
+  TempDir dir;
+  const int h = 3, w = 4;
+  write_png(dir.file("zebra/b.png"), h, w, 3, 5);
+  write_png(dir.file("zebra/a.png"), h, w, 3, 1);
+  write_bmp(dir.file("ant/x.bmp"), h, w, 3, 9);
+  write_png(dir.file("ant/grey.PNG"), h, w, 1, 77);
+  testing::write_bytes(dir.file("ant/notes.txt"), "not an image");
+  testing::write_bytes(dir.file("ant/.hidden.png"), "hidden");
+  testing::write_bytes(dir.file("readme.md"), "a file at the root is not a class");
+  std::filesystem::create_directories(dir.file("empty_class"));
+
+  auto d = std::make_shared<ImageFolderDataset>(dir.path().string(), ImageShape{3, h, w});
+  ASSERT_EQ(d->classes(), (std::vector<std::string>{"ant", "empty_class", "zebra"}));
+  EXPECT_EQ(d->num_classes(), 3);
+  ASSERT_EQ(d->size(), 4u);
+  // Files sorted by name inside each class: "grey.PNG" < "x.bmp"; "a.png" < "b.png".
+  const std::vector<std::pair<std::string, int>> files = {{"ant/grey.PNG", 77}, {"ant/x.bmp", 9},
+                                                          {"zebra/a.png", 1}, {"zebra/b.png", 5}};
+  const std::vector<int> labels = {0, 0, 2, 2};
+  const std::vector<int> source_channels = {1, 3, 3, 3};
+  std::vector<uint8_t> img(static_cast<size_t>(3 * h * w));
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(d->path(i), dir.file(files[i].first));
+    EXPECT_EQ(d->label(i), labels[i]);
+    d->read_image(i, img.data());
+    for (int k = 0; k < 3; ++k)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          ASSERT_EQ(img[static_cast<size_t>((k * h + y) * w + x)],
+                    expected(h, w, source_channels[i], files[i].second, k, y, x))
+              << files[i].first << " c" << k << " y" << y << " x" << x;
+  }
+}
+
+TEST(ImageFolder, GreyOutputFromGreySource) {
+  TempDir dir;
+  write_png(dir.file("a/g.png"), 5, 6, 1, 33);
+  DatasetPtr d = load_image_folder(dir.path().string(), ImageShape{1, 5, 6});
+  std::vector<uint8_t> img(30);
+  d->read_image(0, img.data());
+  for (int y = 0; y < 5; ++y)
+    for (int x = 0; x < 6; ++x) ASSERT_EQ(img[static_cast<size_t>(y * 6 + x)], expected(5, 6, 1, 33, 0, y, x));
+}
+
+// Rounded torch bilinear resize of a uint8 CHW image, as the reference.
+std::vector<uint8_t> torch_resize(const std::vector<uint8_t>& chw, int64_t c, int64_t h, int64_t w, int64_t oh,
+                                  int64_t ow) {
+  at::Tensor t = at::from_blob(const_cast<uint8_t*>(chw.data()), {1, c, h, w}, at::kByte).to(at::kFloat);
+  at::Tensor r = at::upsample_bilinear2d(t, {oh, ow}, false).round().clamp(0, 255).to(at::kByte).contiguous();
+  return std::vector<uint8_t>(r.data_ptr<uint8_t>(), r.data_ptr<uint8_t>() + r.numel());
+}
+
+TEST(ImageFolder, ResizeMatchesTorchBilinear) {
+  for (auto [h, w, oh, ow] : std::vector<std::array<int64_t, 4>>{{8, 6, 5, 7}, {7, 9, 16, 12}, {28, 28, 32, 32}, {5, 5, 5, 5}}) {
+    std::vector<uint8_t> chw(static_cast<size_t>(3 * h * w));
+    for (size_t i = 0; i < chw.size(); ++i) chw[i] = static_cast<uint8_t>((i * 97 + i / 7) & 0xFF);
+    std::vector<uint8_t> ours(static_cast<size_t>(3 * oh * ow));
+    resize_bilinear_u8(chw.data(), 3, h, w, ours.data(), oh, ow);
+    const std::vector<uint8_t> ref = torch_resize(chw, 3, h, w, oh, ow);
+    ASSERT_EQ(ours.size(), ref.size());
+    for (size_t i = 0; i < ours.size(); ++i)  // float rounding at .5 may differ by one level
+      ASSERT_LE(std::abs(int(ours[i]) - int(ref[i])), 1) << h << "x" << w << " -> " << oh << "x" << ow << " at " << i;
+  }
+}
+
+TEST(ImageFolder, ReadImageResizesToTheShape) {
+  TempDir dir;
+  write_png(dir.file("a/big.png"), 10, 13, 3, 21);
+  DatasetPtr d = load_image_folder(dir.path().string(), ImageShape{3, 6, 4});
+  std::vector<uint8_t> img(3 * 6 * 4);
+  d->read_image(0, img.data());
+  // Reference: the source in CHW, resized by torch.
+  std::vector<uint8_t> chw(3 * 10 * 13);
+  for (int k = 0; k < 3; ++k)
+    for (int y = 0; y < 10; ++y)
+      for (int x = 0; x < 13; ++x) chw[static_cast<size_t>((k * 10 + y) * 13 + x)] = expected(10, 13, 3, 21, k, y, x);
+  const std::vector<uint8_t> ref = torch_resize(chw, 3, 10, 13, 6, 4);
+  for (size_t i = 0; i < img.size(); ++i) ASSERT_LE(std::abs(int(img[i]) - int(ref[i])), 1) << i;
+}
+
+TEST(ImageFolder, UndecodableImageNamesTheFile) {
+  TempDir dir;
+  write_png(dir.file("a/good.png"), 4, 4, 3, 0);
+  testing::write_bytes(dir.file("b/broken.jpg"), "this is not a jpeg at all");
+  DatasetPtr d = load_image_folder(dir.path().string(), ImageShape{3, 4, 4});
+  ASSERT_EQ(d->size(), 2u);
+  std::vector<uint8_t> img(48);
+  d->read_image(0, img.data());
+  try {
+    d->read_image(1, img.data());
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.file_name(), dir.file("b/broken.jpg"));
+    EXPECT_NE(std::string(e.what()).find("cannot decode image"), std::string::npos) << e.what();
+  }
+  // Through a loader with workers: the same error reaches next().
+  LoaderOptions opt;
+  opt.batch_size = 1;
+  opt.shuffle = false;
+  opt.workers = 2;
+  Loader loader(d, opt);
+  loader.start_epoch(0);
+  ASSERT_TRUE(loader.next().has_value());
+  try {
+    loader.next();
+    FAIL() << "no error from the loader";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.file_name(), dir.file("b/broken.jpg"));
+  }
+}
+
+TEST(ImageFolder, BadRootsAndShapes) {
+  TempDir dir;
+  EXPECT_THROW(load_image_folder(dir.file("missing"), ImageShape{3, 8, 8}), util::Error);
+  EXPECT_THROW(load_image_folder(dir.path().string(), ImageShape{3, 8, 8}), util::Error);  // no classes
+  std::filesystem::create_directories(dir.file("a"));
+  EXPECT_THROW(load_image_folder(dir.path().string(), ImageShape{3, 8, 8}), util::Error);  // no images
+  write_png(dir.file("a/x.png"), 4, 4, 3, 0);
+  EXPECT_THROW(load_image_folder(dir.path().string(), ImageShape{2, 8, 8}), util::Error);
+  EXPECT_THROW(load_image_folder(dir.path().string(), ImageShape{3, 0, 8}), util::Error);
+  EXPECT_NO_THROW(load_image_folder(dir.path().string(), ImageShape{1, 8, 8}));
+  EXPECT_TRUE(is_image_file_name("a.JPEG"));
+  EXPECT_FALSE(is_image_file_name("a.gif"));
+  EXPECT_FALSE(is_image_file_name(".png"));
+}
+
+}  // namespace
+}  // namespace oqa::data
