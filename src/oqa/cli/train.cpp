@@ -1,11 +1,82 @@
-// `oqa train`: placeholder until the trainer lands.
+// `oqa train`: trains the experiment of a config into a run directory, or resumes one.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
 #include "oqa/cli/commands.h"
+#include "oqa/train/experiment.h"
+#include "oqa/train/float_baseline.h"
+#include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
 
 namespace oqa::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TrainArgs {
+  std::string config, out, resume;
+  std::vector<std::string> sets;
+  int64_t epochs = 0;
+  bool force = false;
+};
+
+std::string default_run_dir(const std::string& name) {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+  return "runs/" + name + "-" + buf;
+}
+
+int run_train(const TrainArgs& a) {
+  std::string run_dir;
+  util::Config config = util::Config::from_json(util::Json::object());
+  if (!a.resume.empty()) {
+    if (!a.config.empty() || !a.sets.empty() || a.epochs)
+      throw util::usage_error("--resume continues a run with its own config.json; drop --config/--set/--epochs");
+    run_dir = a.resume;
+    config = util::Config::load(run_dir + "/config.json");
+  } else {
+    if (a.config.empty()) throw util::usage_error("give --config FILE (or --resume RUN)");
+    config = util::Config::load(a.config);
+    for (const auto& s : a.sets) config.set(s);
+    if (a.epochs) config.set("train.epochs=" + std::to_string(a.epochs));
+  }
+  train::Experiment e = train::read_experiment(config);
+  if (a.resume.empty()) {
+    run_dir = a.out.empty() ? default_run_dir(e.name) : a.out;
+    if (fs::exists(run_dir + "/config.json")) {
+      if (!a.force)
+        throw util::usage_error("run directory already holds a run: pass --resume " + run_dir +
+                                " to continue it, or --force to start it over")
+            .file(run_dir);
+      fs::remove_all(run_dir);
+    }
+  }
+  util::ensure_dir(run_dir);
+  util::write_json(run_dir + "/config.json", e.resolved);
+  spdlog::info("run directory: {}", run_dir);
+  auto summary = train::run_float_baseline(e, run_dir);
+  std::printf("float baseline (%s): test top-1 %.2f%%", e.model.kind.c_str(), summary["test_top1"].get<double>());
+  if (summary.contains("val_top1")) std::printf(", val top-1 %.2f%%", summary["val_top1"].get<double>());
+  std::printf("\nrun directory: %s\n", run_dir.c_str());
+  return 0;
+}
+
+}  // namespace
 
 Runner add_train(CLI::App& app, const GlobalOptions&) {
-  return [&app]() -> int { throw util::internal_error("train: not built yet"); };
+  auto a = std::make_shared<TrainArgs>();
+  app.add_option("-c,--config", a->config, "experiment config (JSON)");
+  app.add_option("-o,--out", a->out, "run directory (default: runs/<name>-<time>)");
+  app.add_option("--resume", a->resume, "continue the run in this directory from its last checkpoint");
+  app.add_option("--set", a->sets, "override a config key: --set train.epochs=3 (repeatable)");
+  app.add_option("--epochs", a->epochs, "shortcut for --set train.epochs=N")->check(CLI::PositiveNumber);
+  app.add_flag("--force", a->force, "start over in a run directory that already holds a run");
+  return [a] { return run_train(*a); };
 }
 
 }  // namespace oqa::cli

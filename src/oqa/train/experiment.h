@@ -1,0 +1,44 @@
+// Experiment: every setting of a run, read once from a JSON config (unknown keys are errors).
+#pragma once
+
+#include <string>
+
+#include "oqa/data/loader.h"
+#include "oqa/data/registry.h"
+#include "oqa/train/optimizer.h"
+#include "oqa/util/config.h"
+
+namespace oqa::train {
+
+struct ModelOptions {
+  std::string kind = "baseline-cnn";
+  int64_t width = 32;
+};
+
+struct TrainOptions {
+  int64_t epochs = 4;
+  OptimizerOptions optimizer;
+  double warmup_epochs = 0.3;
+  double min_lr = 0.0;
+  double label_smoothing = 0.1;
+  double grad_clip = 0.0;
+  int64_t checkpoint_every = 200;
+  int64_t log_every = 50;
+  int64_t eval_batch_size = 500;
+};
+
+struct Experiment {
+  std::string name = "experiment";
+  uint64_t seed = 0;
+  data::DataOptions data;
+  data::LoaderOptions loader;  // batch size, workers, augmentation, seed
+  ModelOptions model;
+  TrainOptions train;
+  util::Json resolved;         // the whole config with defaults filled in (written to <run>/config.json)
+  std::string hash;            // of the settings that define the run (not workers or logging)
+};
+
+// Reads every section, fills defaults, then fails on any key nobody read.
+Experiment read_experiment(util::Config& config);
+
+}  // namespace oqa::train

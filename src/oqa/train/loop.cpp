@@ -1,0 +1,135 @@
+// TrainLoop implementation.
+#include "oqa/train/loop.h"
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "oqa/train/checkpoint.h"
+#include "oqa/train/optimizer.h"
+#include "oqa/util/atomic_file.h"
+#include "oqa/util/error.h"
+#include "oqa/util/hash.h"
+#include "oqa/util/progress.h"
+
+namespace oqa::train {
+
+uint64_t step_seed(uint64_t seed, const std::string& stage, int64_t step) {
+  std::string key = std::to_string(seed) + "/" + stage + "/" + std::to_string(step);
+  return util::fnv1a64(key) >> 1;  // keep it positive for torch::manual_seed
+}
+
+TrainLoop::TrainLoop(StageOptions options, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                     CosineSchedule schedule, data::Loader& loader, MetricsLog& metrics)
+    : o_(std::move(options)), model_(model), optimizer_(optimizer), schedule_(schedule), loader_(loader),
+      metrics_(metrics) {}
+
+std::string TrainLoop::checkpoint_path() const { return o_.dir + "/checkpoints/last.pt"; }
+
+bool TrainLoop::resume() {
+  const std::string path = checkpoint_path();
+  if (!std::filesystem::exists(path)) return false;
+  CheckpointMeta meta = read_checkpoint_meta(path);
+  if (meta.config_hash != o_.config_hash)
+    throw util::input_error("checkpoint was written by a different config (hash " + meta.config_hash +
+                            ", this config " + o_.config_hash + "); start a new run directory")
+        .file(path);
+  if (meta.stage != o_.stage)
+    throw util::input_error("checkpoint belongs to stage '" + meta.stage + "', expected '" + o_.stage + "'")
+        .file(path);
+  load_checkpoint(path, model_, &optimizer_);
+  step_ = meta.step;
+  epoch_ = meta.epoch;
+  batch_ = meta.batch;
+  finished_ = meta.extra.value("done", false);
+  metrics_.truncate_after(o_.stage, step_);
+  spdlog::info("{}: resumed from {} (epoch {}, batch {}, step {}{})", o_.stage, path, epoch_ + 1, batch_, step_,
+               finished_ ? ", stage finished" : "");
+  return true;
+}
+
+void TrainLoop::save(bool done) {
+  CheckpointMeta meta;
+  meta.config_hash = o_.config_hash;
+  meta.stage = o_.stage;
+  meta.step = step_;
+  meta.epoch = epoch_;
+  meta.batch = batch_;
+  meta.extra["done"] = done;
+  metrics_.flush();
+  save_checkpoint(checkpoint_path(), model_, &optimizer_, meta);
+}
+
+void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
+  if (finished_) return;
+  util::ensure_dir(o_.dir + "/checkpoints");
+  const char* nan_env = std::getenv("OQA_DEBUG_NAN_AT_STEP");  // test hook: inject a NaN loss
+  const int64_t nan_at = nan_env ? std::atoll(nan_env) : -1;
+  const int64_t per_epoch = loader_.batches_per_epoch();
+
+  while (epoch_ < o_.epochs) {
+    model_.train();
+    loader_.start_epoch(epoch_, batch_);
+    util::Progress progress(fmt::format("{} epoch {}/{}", o_.stage, epoch_ + 1, o_.epochs), per_epoch - batch_,
+                            "batch", 15.0);
+    double loss_sum = 0;
+    int64_t loss_n = 0, images = 0;
+    auto window_start = std::chrono::steady_clock::now();
+    while (auto batch = loader_.next()) {
+      torch::manual_seed(step_seed(o_.seed, o_.stage, step_));
+      const double lr = schedule_.lr_at(step_);
+      set_lr(optimizer_, lr);
+      optimizer_.zero_grad();
+      StepResult r = step_fn(*batch, step_);
+      if (step_ == nan_at) r.loss = std::nan("");
+      if (!std::isfinite(r.loss)) {
+        metrics_.flush();
+        throw util::Error(util::ErrorKind::kNumeric,
+                          fmt::format("loss is {} at step {} (epoch {}, batch {}) of stage '{}'; weights not "
+                                      "updated; last good checkpoint: {}",
+                                      r.loss, step_, epoch_ + 1, batch_, o_.stage,
+                                      std::filesystem::exists(checkpoint_path()) ? checkpoint_path()
+                                                                                 : "none yet"));
+      }
+      if (o_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model_.parameters(), o_.grad_clip);
+      optimizer_.step();
+      ++step_;
+      ++batch_;
+      loss_sum += r.loss;
+      ++loss_n;
+      images += batch->images.size(0);
+      progress.advance(1, fmt::format("loss {:.4f} lr {:.4g}", r.loss, lr));
+
+      if (o_.log_every > 0 && step_ % o_.log_every == 0) {
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+        nlohmann::json rec = {{"stage", o_.stage}, {"step", step_}, {"epoch", epoch_ + 1},
+                              {"loss", loss_sum / loss_n}, {"lr", lr},
+                              {"images_per_s", secs > 0 ? images / secs : 0.0}};
+        rec.update(r.metrics);
+        metrics_.append(rec);
+        loss_sum = 0, loss_n = 0, images = 0;
+        window_start = std::chrono::steady_clock::now();
+      }
+      if (o_.checkpoint_every > 0 && step_ % o_.checkpoint_every == 0 && batch_ < per_epoch) save(false);
+    }
+    progress.finish();
+    nlohmann::json rec = {{"stage", o_.stage}, {"step", step_}, {"epoch", epoch_ + 1}, {"event", "epoch_end"}};
+    if (epoch_end) rec.update(epoch_end(epoch_));
+    metrics_.append(rec);
+    spdlog::info("{} epoch {}/{}: {}", o_.stage, epoch_ + 1, o_.epochs, rec.dump());
+    // Checkpoint as "next epoch, batch 0" so a resume starts the following epoch.
+    ++epoch_;
+    batch_ = 0;
+    save(epoch_ >= o_.epochs);
+  }
+  finished_ = true;
+}
+
+}  // namespace oqa::train
