@@ -1,13 +1,33 @@
-// `oqa info`: version, threads, LibTorch build and dataset availability.
+// `oqa info`: version, threads, LibTorch build and which datasets are found at their default locations.
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "oqa/cli/commands.h"
+#include "oqa/data/registry.h"
 #include "oqa/util/threads.h"
 
 namespace oqa::cli {
+namespace {
+
+void print_datasets() {
+  std::printf("datasets (default locations; set data.root in a config to use another):\n");
+  for (const std::string& name : data::dataset_names()) {
+    const std::string root = data::default_root(name);
+    if (root.empty()) {
+      std::printf("  %-14s generated\n", name.c_str());
+      continue;
+    }
+    std::error_code ec;
+    const bool found = std::filesystem::is_directory(root, ec);
+    std::printf("  %-14s %-9s %s\n", name.c_str(), found ? "found" : "not found", root.c_str());
+  }
+}
+
+}  // namespace
 
 Runner add_info(CLI::App& app, const GlobalOptions&) {
   (void)app;
@@ -15,6 +35,7 @@ Runner add_info(CLI::App& app, const GlobalOptions&) {
     std::printf("oqa %s\n", OQA_VERSION);
     std::printf("LibTorch %s (CUDA %s)\n", TORCH_VERSION, torch::cuda::is_available() ? "yes" : "no");
     std::printf("threads: %d intra-op of %d cores\n", at::get_num_threads(), util::hardware_threads());
+    print_datasets();
     return 0;
   };
 }
