@@ -1,0 +1,148 @@
+// Space: a search space of subnets (architecture + quantization) as a flat list of genes, with validation,
+// JSON decoding, sampling, mutation, crossover, hashing and predictor encodings shared by every space kind.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "oqa/nn/layer_quantizer.h"
+#include "oqa/nn/layer_shape.h"
+#include "oqa/space/json_reader.h"
+#include "oqa/space/quant_choices.h"
+#include "oqa/space/subnet.h"
+
+namespace oqa::space {
+
+// One conv or linear layer of the supernet, in module registration order. name is the module path
+// ("stem", "stages.1.0.dw", "stages.1.0.se.reduce", "classifier").
+struct LayerSlot {
+  std::string name;
+  Precision precision;
+  LayerQuant fixed;          // the quantization of a kFixed layer (default forms)
+  bool input_signed = true;  // can the layer's input be negative (decides signed / unsigned activations)
+  int64_t out_channels = 0;  // largest output channels (length of per-channel weight step tables)
+  int block = -1;            // global block slot whose depth gates the layer; -1: always runs
+  int searched = -1;         // index into Subnet::quant when precision is searched
+};
+
+// One searchable choice. Values are the real numbers (kernel 7, bits 4, width 24); forms are coded
+// (weight_granularity 0 = per_tensor, 1 = per_channel; symmetric 1 = true). ordered: largest() takes the
+// biggest value and smallest() the least; otherwise both take choices[0] (the default form).
+struct Gene {
+  enum class Type { kInt, kGranularity, kBool };  // how values print in messages
+  std::string field;  // JSON field path: "resolution", "stages[2].kernel[1]", "quant.weight_bits[5]"
+  std::string label;  // what it sets, for messages: "kernel of stages.2.1", "weight bits of stem"
+  std::vector<int64_t> choices;     // sampled values, in config order
+  std::vector<int64_t> also_valid;  // accepted by validate, never sampled (bits 0 = float)
+  bool ordered = true;
+  Type type = Type::kInt;
+  int block = -1;  // inactive (does not change the network) when this block slot is skipped
+};
+
+// A gene value as the JSON writes it: 4, "per_channel", true.
+std::string gene_value_text(const Gene& gene, int64_t value);
+
+class Space {
+ public:
+  virtual ~Space() = default;
+
+  virtual std::string kind() const = 0;
+  // Summary: the options, layer and gene counts, size.
+  virtual nlohmann::json describe() const = 0;
+  // log10 of the number of distinct subnets: architectures (skipped blocks' choices not counted) times the
+  // quantization choices of the layers that run, times resolutions.
+  virtual double log10_size() const = 0;
+  double size() const;  // 10^log10_size (inf when beyond double)
+
+  // Analytic geometry and quantization of every conv / linear layer the subnet runs, in execution order.
+  virtual std::vector<nn::LayerShape> layer_shapes(const Subnet& subnet) const = 0;
+
+  int64_t input_channels() const { return input_channels_; }
+  int64_t classes() const { return classes_; }
+  const std::vector<int64_t>& resolutions() const { return resolutions_; }
+  const QuantChoices& quant_choices() const { return quant_; }
+  const std::vector<LayerSlot>& layer_slots() const { return slots_; }
+  const LayerSlot& slot(const std::string& name) const;
+  size_t searched_layers() const { return searched_; }
+  const std::vector<Gene>& genes() const { return genes_; }
+
+  // ---- subnets ---------------------------------------------------------------------------------
+  // Throws oqa::util::Error naming the bad field with the allowed values (wrong kind, wrong number of
+  // stages / blocks / widths / quant layers, a value outside its choices).
+  void validate(const Subnet& subnet) const;
+  // Decodes and validates JSON. "quant" may be a shortcut string ("w4a4", "float"), an object whose
+  // attributes are scalars (all searched layers) or per-layer lists, or missing (largest bits, default
+  // forms). Unknown keys are errors. file names the source in errors.
+  Subnet parse(const nlohmann::json& j, const std::string& file = "") const;
+
+  Subnet largest() const;   // every ordered gene at its largest value, forms at their default
+  Subnet smallest() const;  // every ordered gene at its smallest value
+  Subnet sample(std::mt19937_64& rng) const;  // every gene uniform over its choices
+  // Each gene redrawn (uniformly over its choices) with probability prob.
+  Subnet mutate(const Subnet& subnet, double prob, std::mt19937_64& rng) const;
+  // Each gene taken from a or b with probability 1/2.
+  Subnet crossover(const Subnet& a, const Subnet& b, std::mt19937_64& rng) const;
+  // Every searched layer set to a shortcut: "float" or "w<b>a<b>" (default forms); validated.
+  Subnet with_quant(Subnet subnet, const std::string& shortcut) const;
+
+  // Same network, one representation: genes of skipped blocks at choices[0], forms of float tensors at
+  // default.
+  Subnet canonical(const Subnet& subnet) const;
+  uint64_t hash(const Subnet& subnet) const;  // fnv1a64 of to_json(canonical(subnet)).dump()
+  std::string hash_hex(const Subnet& subnet) const;
+
+  // ---- flat encodings (predictors, evolution) --------------------------------------------------
+  std::vector<int64_t> gene_values(const Subnet& subnet) const;  // one value per gene
+  Subnet from_gene_values(const std::vector<int64_t>& values) const;
+  std::vector<bool> active_genes(const Subnet& subnet) const;  // false for genes of skipped blocks
+  std::vector<int> encode(const Subnet& subnet) const;         // choice index per gene (-1: also_valid value)
+  size_t one_hot_size() const;                                 // sum of choice counts
+  // Concatenated one-hot of every gene's choice; all-zero for inactive genes and float (also_valid) values.
+  std::vector<float> one_hot(const Subnet& subnet) const;
+
+  // ---- quantization ----------------------------------------------------------------------------
+  // Resolved weight / input specs of every layer slot (float, fixed or the subnet's searched choice).
+  std::vector<nn::LayerQuantSpecs> layer_specs(const Subnet& subnet) const;
+  // Every weight / input spec a slot can be asked to use (Quantizer::create_entries before the optimizer).
+  std::vector<quant::QuantSpec> weight_specs(const LayerSlot& slot) const;
+  std::vector<quant::QuantSpec> input_specs(const LayerSlot& slot) const;
+
+ protected:
+  Space(int64_t input_channels, int64_t classes, std::vector<int64_t> resolutions, QuantChoices quant);
+
+  // Subclass hooks. Architecture genes come after "resolution" and before the quant genes.
+  virtual std::vector<Gene> arch_genes() const = 0;
+  virtual void write_arch(const Subnet& subnet, std::vector<int64_t>& values) const = 0;
+  virtual void read_arch(const std::vector<int64_t>& values, size_t& pos, Subnet& subnet) const = 0;
+  // Throws when the arch fields have the wrong shape (counts); values are checked gene by gene afterwards.
+  virtual void check_arch_shape(const Subnet& subnet) const = 0;
+  // Reads the arch keys of subnet JSON ("stages" / "widths") into subnet.
+  virtual void parse_arch(JsonReader& reader, Subnet& subnet) const = 0;
+  virtual bool block_active(const Subnet& subnet, int block) const;
+
+  // Called by subclass constructors once the slots are known: numbers searched slots, builds the gene list.
+  void set_slots(std::vector<LayerSlot> slots);
+  // Sets each shape's weight / input specs from the subnet (shapes are named like the layer slots).
+  std::vector<nn::LayerShape> attach_specs(const Subnet& subnet, std::vector<nn::LayerShape> shapes) const;
+  // Log10 of the quantization choices of one searched layer.
+  double log10_quant_per_layer() const;
+  nlohmann::json describe_common() const;
+
+ private:
+  Subnet from_values_checked(const std::vector<int64_t>& values) const;
+  std::vector<LayerQuant> parse_quant(const nlohmann::json& j, const std::string& file) const;
+
+  int64_t input_channels_, classes_;
+  std::vector<int64_t> resolutions_;
+  QuantChoices quant_;
+  std::vector<LayerSlot> slots_;
+  size_t searched_ = 0;
+  std::vector<Gene> genes_;
+  size_t arch_end_ = 0;  // genes [1, arch_end_) are architecture genes
+};
+
+}  // namespace oqa::space
