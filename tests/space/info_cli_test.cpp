@@ -1,0 +1,53 @@
+// `oqa info --config`: the example configs print their space kind, size and the smallest / largest costs;
+// a config error names the key.
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "util/test_dir.h"
+
+namespace {
+
+// Runs a shell command; returns its exit status and fills out with stdout + stderr.
+int run(const std::string& command, std::string& out) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return -1;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string info(const std::string& config, int expect_status) {
+  std::string out;
+  EXPECT_EQ(run(std::string(OQA_BINARY) + " info --config " + config, out), expect_status) << out;
+  return out;
+}
+
+}  // namespace
+
+TEST(InfoCli, PrintsSpaceSizeAndCostsOfTheExampleConfigs) {
+  for (const char* name : {"space-mbv3-small", "space-resnet20"}) {
+    const std::string out = info(std::string(OQA_SOURCE_DIR) + "/configs/" + name + ".json", 0);
+    EXPECT_NE(out.find(std::string("space: ") + (name[6] == 'm' ? "mbv3" : "resnet")), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("size: 10^"), std::string::npos) << out;
+    for (const char* word : {"smallest", "largest", "MACs", "params", "bytes", "BitOPs"})
+      EXPECT_NE(out.find(word), std::string::npos) << word << "\n" << out;
+  }
+}
+
+TEST(InfoCli, SpaceConfigErrorsNameFileAndKey) {
+  TestDir dir;
+  const std::string path = (dir.path / "bad.json").string();
+  FILE* f = fopen(path.c_str(), "w");
+  fputs(R"({"space": {"kind": "mbv3", "kernal": [3]}})", f);
+  fclose(f);
+  const std::string out = info(path, 3);
+  EXPECT_NE(out.find("bad.json"), std::string::npos) << out;
+  EXPECT_NE(out.find("space.kernal"), std::string::npos) << out;
+  EXPECT_NE(out.find("did you mean 'space.kernel'"), std::string::npos) << out;
+}
