@@ -19,5 +19,6 @@ using Runner = std::function<int()>;
 // Each returns the function that runs the subcommand once parsing succeeded.
 Runner add_info(CLI::App& app, const GlobalOptions& global);
 Runner add_train(CLI::App& app, const GlobalOptions& global);
+Runner add_bench(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace oqa::cli

@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <string>
 
 #include "oqa/cli/commands.h"
+#include "oqa/cli/info_space.h"
 #include "oqa/data/registry.h"
 #include "oqa/util/threads.h"
 
@@ -30,12 +33,14 @@ void print_datasets() {
 }  // namespace
 
 Runner add_info(CLI::App& app, const GlobalOptions&) {
-  (void)app;
-  return []() -> int {
+  auto config = std::make_shared<std::string>();
+  app.add_option("-c,--config", *config, "experiment config: also print its search space and costs");
+  return [config]() -> int {
     std::printf("oqa %s\n", OQA_VERSION);
     std::printf("LibTorch %s (CUDA %s)\n", TORCH_VERSION, torch::cuda::is_available() ? "yes" : "no");
     std::printf("threads: %d intra-op of %d cores\n", at::get_num_threads(), util::hardware_threads());
     print_datasets();
+    if (!config->empty()) print_space_info(*config);
     return 0;
   };
 }

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   };
   add("info", "print version, threads, LibTorch and dataset status; with --config, the search space", cli::add_info);
   add("train", "train a model from an experiment config", cli::add_train);
+  add("bench", "measure this machine: `bench latency` builds a space's per-layer latency table", cli::add_bench);
 
   try {
     app.parse(argc, argv);
