@@ -1,6 +1,7 @@
 // Experiment config reading: one place that maps config keys to options (documented in docs/config.md).
 #include "oqa/train/experiment.h"
 
+#include "oqa/space/make_space.h"
 #include "oqa/util/hash.h"
 
 namespace oqa::train {
@@ -58,9 +59,14 @@ Experiment read_experiment(util::Config& config) {
   e.name = root.get<std::string>("name", e.name);
   e.seed = static_cast<uint64_t>(root.get_int_range("seed", 0, 0, (int64_t{1} << 62)));
   read_data(root.child("data"), e);
-  auto model = root.child("model");
-  e.model.kind = model.get_choice("kind", e.model.kind, {"baseline-cnn"});
-  e.model.width = model.get_int_range("width", e.model.width, 1, 4096);
+  if (root.has("space")) {  // supernet pipeline
+    e.space = space::make_space(root.child("space"));
+    e.supernet = read_supernet_options(root.child("supernet"));
+  } else {
+    auto model = root.child("model");
+    e.model.kind = model.get_choice("kind", e.model.kind, {"baseline-cnn"});
+    e.model.width = model.get_int_range("width", e.model.width, 1, 4096);
+  }
   read_train(root.child("train"), e.train);
   config.check_unknown();
 
@@ -71,6 +77,9 @@ Experiment read_experiment(util::Config& config) {
   util::Json identity = e.resolved;
   for (const char* k : {"workers", "prefetch"}) identity["data"].erase(k);
   for (const char* k : {"log_every", "eval_batch_size"}) identity["train"].erase(k);
+  // The direct baseline adds a stage without changing the others, so a run can gain it on resume.
+  if (identity.contains("supernet"))
+    for (const char* k : {"direct_bits", "direct_epochs", "direct_lr", "eval_each_epoch"}) identity["supernet"].erase(k);
   e.hash = util::hex64(util::fnv1a64(identity.dump()));
   return e;
 }

@@ -1,11 +1,14 @@
 // Experiment: every setting of a run, read once from a JSON config (unknown keys are errors).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "oqa/data/loader.h"
 #include "oqa/data/registry.h"
+#include "oqa/space/space.h"
 #include "oqa/train/optimizer.h"
+#include "oqa/train/supernet_options.h"
 #include "oqa/util/config.h"
 
 namespace oqa::train {
@@ -32,10 +35,14 @@ struct Experiment {
   uint64_t seed = 0;
   data::DataOptions data;
   data::LoaderOptions loader;  // batch size, workers, augmentation, seed
-  ModelOptions model;
+  ModelOptions model;                       // float baseline (configs without a "space" section)
+  std::shared_ptr<const space::Space> space;  // set when the config has a "space" section: supernet pipeline
+  SupernetOptions supernet;                 // the "supernet" section (read only with a space)
   TrainOptions train;
   util::Json resolved;         // the whole config with defaults filled in (written to <run>/config.json)
   std::string hash;            // of the settings that define the run (not workers or logging)
+
+  bool is_supernet() const { return space != nullptr; }
 };
 
 // Reads every section, fills defaults, then fails on any key nobody read.

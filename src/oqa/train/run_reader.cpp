@@ -1,0 +1,42 @@
+// load_run: config -> experiment -> supernet, then the stage checkpoint.
+#include "oqa/train/run_reader.h"
+
+#include <filesystem>
+
+#include "oqa/train/checkpoint.h"
+#include "oqa/train/supernet_pipeline.h"
+#include "oqa/train/supernet_stage.h"
+#include "oqa/util/error.h"
+
+namespace oqa::train {
+
+LoadedRun load_run(const std::string& run_dir, const std::string& stage) {
+  util::Config config = util::Config::load(run_dir + "/config.json");
+  LoadedRun run{read_experiment(config), {}, nullptr};
+  const Experiment& e = run.experiment;
+  if (!e.is_supernet())
+    throw util::input_error("not a supernet run (its config has no \"space\" section)").file(run_dir + "/config.json");
+  std::vector<SupernetStage> stages = e.supernet.stages;
+  if (e.supernet.direct_bits > 0) stages.push_back(direct_stage(e.supernet));
+  std::string names;
+  const SupernetStage* chosen = nullptr;
+  for (const SupernetStage& s : stages) {
+    names += (names.empty() ? "" : ", ") + s.name;
+    if (!stage.empty() && s.name == stage) chosen = &s;
+    if (stage.empty() && s.name.rfind("direct-", 0) != 0 && std::filesystem::exists(stage_checkpoint(run_dir, s.name)))
+      chosen = &s;
+  }
+  if (!chosen && !stage.empty())
+    throw util::input_error("the run has no stage '" + stage + "' (stages: " + names + ")").file(run_dir).field("stage");
+  if (!chosen) throw util::input_error("the run has no stage checkpoint yet (stages: " + names + ")").file(run_dir);
+  run.stage = *chosen;
+  const std::string path = stage_checkpoint(run_dir, chosen->name);
+  if (!std::filesystem::exists(path))
+    throw util::input_error("stage '" + chosen->name + "' has not been trained yet").file(path);
+  torch::manual_seed(static_cast<int64_t>(e.seed));
+  run.net = space::make_supernet(e.space);
+  load_checkpoint(path, *run.net, nullptr, /*restore_rng=*/false);
+  return run;
+}
+
+}  // namespace oqa::train

@@ -1,0 +1,24 @@
+// RunReader: opens a finished (or partial) supernet run directory for evaluation: config, space, stage weights.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "oqa/space/supernet.h"
+#include "oqa/train/experiment.h"
+#include "oqa/train/supernet_options.h"
+
+namespace oqa::train {
+
+struct LoadedRun {
+  Experiment experiment;
+  SupernetStage stage;  // the stage whose weights are loaded
+  std::shared_ptr<space::Supernet> net;
+};
+
+// Reads <run>/config.json and loads <run>/<stage>/checkpoints/last.pt into a fresh supernet. stage "" picks
+// the last stage of the pipeline (direct baseline excluded) that has a checkpoint. Errors name the run, the
+// stage and the stages available.
+LoadedRun load_run(const std::string& run_dir, const std::string& stage = "");
+
+}  // namespace oqa::train

@@ -1,0 +1,38 @@
+// SubnetPass: one subnet's share of a supernet training step (activate, forward, loss, backward), and the
+// step's common end (WDR term, metrics) used by the sandwich and GPG steps.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "oqa/space/supernet.h"
+#include "oqa/train/loop.h"
+
+namespace oqa::train {
+
+// Loss settings shared by the sandwich and GPG steps.
+struct DistillOptions {
+  double label_smoothing = 0.1;  // CE of the largest subnet
+  double kd_ce_weight = 0.0;     // sandwich: hard-label CE weight added to each student's KD loss
+  double wdr_weight = 0.0;       // WDR loss weight (0 = off)
+};
+
+struct SubnetPass {
+  torch::Tensor logits;  // detached
+  double loss = 0;
+  double top1 = 0;       // percent of the batch classified right
+};
+
+using SubnetLossFn = std::function<torch::Tensor(const torch::Tensor& logits)>;
+
+// Activates subnet, runs images through the supernet, backpropagates loss(logits) (gradients accumulate).
+SubnetPass run_subnet(space::Supernet& net, const space::Subnet& subnet, const torch::Tensor& images,
+                      const torch::Tensor& labels, const SubnetLossFn& loss);
+
+// Adds the WDR term (when on) and returns the step's total loss and metrics: loss_largest, loss_smallest,
+// train_top1_largest, train_top1_smallest (passes.front() is the largest, passes.back() the smallest), wdr.
+StepResult finish_step(space::Supernet& net, const std::vector<SubnetPass>& passes, const DistillOptions& o);
+
+}  // namespace oqa::train

@@ -1,0 +1,23 @@
+// Sandwich subnet lists from the space's largest / sample / smallest.
+#include "oqa/train/subnet_sampler.h"
+
+#include <random>
+
+namespace oqa::train {
+
+space::Subnet apply_stage_quant(const space::Space& space, space::Subnet subnet, const std::string& quant) {
+  if (quant == "mixed") return subnet;
+  return space.with_quant(std::move(subnet), quant);
+}
+
+std::vector<space::Subnet> sandwich_subnets(const space::Space& space, const std::string& quant, int64_t n_random,
+                                            uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<space::Subnet> out;
+  out.push_back(apply_stage_quant(space, space.largest(), quant));
+  for (int64_t i = 0; i < n_random; ++i) out.push_back(apply_stage_quant(space, space.sample(rng), quant));
+  out.push_back(apply_stage_quant(space, space.smallest(), quant));
+  return out;
+}
+
+}  // namespace oqa::train

@@ -1,0 +1,21 @@
+// Subnet sampling for one training step: largest, n random and smallest, at the stage's quantization.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oqa/space/space.h"
+
+namespace oqa::train {
+
+// The quantization of a subnet in a stage: "float" or "w<b>a<b>" sets every searched layer; "mixed" keeps the
+// sampled quant genes (largest / smallest take the space's largest / smallest bit-widths).
+space::Subnet apply_stage_quant(const space::Space& space, space::Subnet subnet, const std::string& quant);
+
+// [largest, n_random random subnets, smallest], each with apply_stage_quant; the random ones drawn from an
+// RNG seeded with `seed` (a pure function of the step, so a resumed run draws the same subnets).
+std::vector<space::Subnet> sandwich_subnets(const space::Space& space, const std::string& quant, int64_t n_random,
+                                            uint64_t seed);
+
+}  // namespace oqa::train

@@ -1,0 +1,89 @@
+// Reading and checking the "supernet" config section.
+#include "oqa/train/supernet_options.h"
+
+#include <set>
+
+#include "oqa/space/json_reader.h"
+#include "oqa/space/quant_choices.h"
+#include "oqa/space/space_config.h"
+
+namespace oqa::train {
+namespace {
+
+const nlohmann::json kDefaultStages = nlohmann::json::array({
+    {{"quant", "float"}, {"epochs", 2}, {"lr", 0.05}},
+    {{"quant", "w4a4"}, {"epochs", 1}, {"lr", 0.01}},
+    {{"quant", "w3a3"}, {"epochs", 1}, {"lr", 0.01}},
+    {{"quant", "w2a2"}, {"epochs", 1}, {"lr", 0.01}},
+});
+
+double get_number(space::JsonReader& r, const std::string& key, double fallback, double lo, double hi) {
+  if (!r.has(key)) return fallback;
+  const nlohmann::json& v = r.at(key);
+  if (!v.is_number()) throw r.error(key, "expected a number").value(v.dump());
+  const double x = v.get<double>();
+  if (x < lo || x > hi)
+    throw r.error(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]").value(v.dump());
+  return x;
+}
+
+}  // namespace
+
+int stage_bits(const std::string& quant) {
+  if (quant == "float") return 0;
+  int w = 0, a = 0;
+  if (space::parse_wa(quant, w, a) && w == a) return w;
+  return -1;
+}
+
+SupernetOptions read_supernet_options(util::ConfigNode node) {
+  SupernetOptions o;
+  o.distill = node.get_choice("distill", o.distill, {"sandwich", "gpg"});
+  o.random_subnets = node.get_int_range("random_subnets", o.random_subnets, 0, 64);
+  o.kd_ce_weight = node.get_range("kd_ce_weight", o.kd_ce_weight, 0.0, 100.0);
+  o.wdr_weight = node.get_range("wdr_weight", o.wdr_weight, 0.0, 100.0);
+  o.bn_recal_images = node.get_int_range("bn_recal_images", o.bn_recal_images, 0, int64_t{1} << 30);
+  o.eval_each_epoch = node.get<bool>("eval_each_epoch", o.eval_each_epoch);
+  std::set<std::string> names;
+  space::read_object_list(node, "stages", kDefaultStages, [&](space::JsonReader& r) {
+    SupernetStage s;
+    s.quant = r.get_string("quant", "float");
+    int w = 0, a = 0;
+    if (s.quant != "float" && s.quant != "mixed" && !space::parse_wa(s.quant, w, a))
+      throw r.error("quant", "expected \"float\", \"mixed\" or \"w<b>a<b>\" with b in 2..8").value(s.quant);
+    s.name = r.get_string("name", s.quant);
+    if (s.name.empty() || s.name.find('/') != std::string::npos || s.name.rfind("direct-", 0) == 0)
+      throw r.error("name", "a stage name must be a plain folder name not starting with \"direct-\"").value(s.name);
+    if (!names.insert(s.name).second) throw r.error("name", "two stages share this name").value(s.name);
+    s.epochs = space::get_int_in(r, "epochs", s.epochs, 0, 100000);
+    s.lr = get_number(r, "lr", s.lr, 0.0, 100.0);
+    s.warmup_epochs = get_number(r, "warmup_epochs", s.warmup_epochs, -1.0, 1e5);
+    o.stages.push_back(s);
+  });
+  o.direct_bits = static_cast<int>(node.get_int_range("direct_bits", o.direct_bits, 0, 8));
+  if (o.direct_bits == 1) throw node.error("direct_bits", "must be 0 (off) or 2..8").value("1");
+  o.direct_epochs = node.get_int_range("direct_epochs", o.direct_epochs, 0, 100000);
+  o.direct_lr = node.get_range("direct_lr", o.direct_lr, 0.0, 100.0);
+  if (o.direct_bits > 0 && (o.stages.empty() || o.stages.front().quant != "float"))
+    throw node.error("direct_bits", "the direct baseline starts from the float stage: make \"float\" the first stage");
+  return o;
+}
+
+SupernetStage direct_stage(const SupernetOptions& o) {
+  SupernetStage d;
+  const std::string wa = "w" + std::to_string(o.direct_bits) + "a" + std::to_string(o.direct_bits);
+  d.name = "direct-" + wa;
+  d.quant = wa;
+  d.epochs = 0;
+  d.lr = o.direct_lr;
+  for (const SupernetStage& s : o.stages) {
+    if (s.quant == "float") continue;
+    if (d.lr == 0) d.lr = s.lr;
+    d.epochs += s.epochs;
+    if (s.quant == wa) break;
+  }
+  if (o.direct_epochs > 0) d.epochs = o.direct_epochs;
+  return d;
+}
+
+}  // namespace oqa::train

@@ -1,0 +1,45 @@
+// SupernetOptions: the "supernet" section of a config (stage list, distillation mode, WDR, BN recalibration).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oqa/util/config.h"
+
+namespace oqa::train {
+
+// One training stage of the supernet pipeline; its folder under the run directory is `name`.
+struct SupernetStage {
+  std::string name;   // "float", "w4a4", ... (default: quant), or "direct-w2a2" for the direct baseline
+  std::string quant;  // "float" | "w<b>a<b>" (every searched layer) | "mixed" (quant genes sampled too)
+  int64_t epochs = 1;
+  double lr = 0.05;
+  double warmup_epochs = -1;  // < 0: train.warmup_epochs
+};
+
+struct SupernetOptions {
+  std::string distill = "sandwich";  // sandwich | gpg
+  int64_t random_subnets = 2;        // n random subnets between the largest and the smallest
+  double kd_ce_weight = 0.0;         // sandwich: weight of hard-label CE added to the KD loss of the students
+  double wdr_weight = 0.0;           // EQ-Net's weight distribution regularisation (0 = off)
+  int64_t bn_recal_images = 2000;    // training images for BN recalibration before every evaluation
+  bool eval_each_epoch = false;      // evaluate largest / smallest on validation at every epoch end
+  std::vector<SupernetStage> stages;
+  // Direct low-bit baseline (OQA's comparison): trained from the float stage's weights at `direct_bits`,
+  // for as many epochs as the quantized stages down to that bit-width together (unless direct_epochs > 0).
+  int direct_bits = 0;               // 0 = no direct baseline
+  int64_t direct_epochs = 0;
+  double direct_lr = 0;              // 0 = lr of the first quantized stage
+};
+
+// Reads the "supernet" section; stage names must be distinct and quant strings valid.
+SupernetOptions read_supernet_options(util::ConfigNode node);
+
+// Uniform bit-width of a stage quant string: 0 for "float", b for "w<b>a<b>", -1 for "mixed" or w != a.
+int stage_bits(const std::string& quant);
+
+// The direct baseline stage of `o` (name "direct-w<b>a<b>"); requires o.direct_bits > 0.
+SupernetStage direct_stage(const SupernetOptions& o);
+
+}  // namespace oqa::train

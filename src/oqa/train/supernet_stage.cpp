@@ -1,0 +1,126 @@
+// Stage training: TrainLoop around sandwich_step / gpg_step with per-step subnet sampling.
+#include "oqa/train/supernet_stage.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "oqa/train/bn_recalibrate.h"
+#include "oqa/train/checkpoint.h"
+#include "oqa/train/gpg.h"
+#include "oqa/train/loop.h"
+#include "oqa/train/sandwich.h"
+#include "oqa/train/subnet_sampler.h"
+#include "oqa/util/atomic_file.h"
+
+namespace oqa::train {
+
+std::string stage_dir(const std::string& run_dir, const std::string& stage) { return run_dir + "/" + stage; }
+
+std::string stage_checkpoint(const std::string& run_dir, const std::string& stage) {
+  return stage_dir(run_dir, stage) + "/checkpoints/last.pt";
+}
+
+namespace {
+
+// Largest and smallest on one split, leaving the training state (BN statistics, mode) as it was.
+nlohmann::json evaluate_extremes(space::Supernet& net, const SupernetStage& stage, StageContext& ctx,
+                                 const data::DatasetPtr& split, const std::string& split_name) {
+  const space::Space& space = net.space();
+  const space::Subnet previous = net.active();
+  nlohmann::json out;
+  for (const char* which : {"largest", "smallest"}) {
+    space::Subnet s = apply_stage_quant(space, which[0] == 'l' ? space.largest() : space.smallest(), stage.quant);
+    auto r = evaluate_subnet(net, s, split, ctx.eval, stage.name + " " + which + " " + split_name);
+    out[which] = r.top1;
+  }
+  net.set_active(previous);
+  return out;
+}
+
+}  // namespace
+
+void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx) {
+  const Experiment& e = ctx.experiment;
+  data::LoaderOptions lo = e.loader;
+  lo.seed = step_seed(e.seed, stage.name + "/data", 0);
+  data::Loader loader(ctx.splits.train, lo);
+  auto optimizer = make_optimizer(net, [&] {
+    OptimizerOptions o = e.train.optimizer;
+    o.lr = stage.lr;
+    return o;
+  }());
+
+  const int64_t per_epoch = loader.batches_per_epoch();
+  ScheduleOptions sched;
+  sched.base_lr = stage.lr;
+  sched.min_lr = e.train.min_lr;
+  const double warmup = stage.warmup_epochs >= 0 ? stage.warmup_epochs : e.train.warmup_epochs;
+  sched.warmup_steps = static_cast<int64_t>(std::llround(warmup * per_epoch));
+  sched.total_steps = std::max<int64_t>(1, stage.epochs * per_epoch);
+
+  StageOptions so;
+  so.stage = stage.name;
+  so.dir = stage_dir(ctx.run_dir, stage.name);
+  so.config_hash = e.hash;
+  so.epochs = stage.epochs;
+  so.checkpoint_every = e.train.checkpoint_every;
+  so.log_every = e.train.log_every;
+  so.grad_clip = e.train.grad_clip;
+  so.seed = e.seed;
+
+  TrainLoop loop(so, net, *optimizer, CosineSchedule(sched), loader, ctx.metrics);
+  loop.resume();
+  if (stage.epochs == 0) {  // nothing to train: the initial weights are the stage's result
+    if (!std::filesystem::exists(loop.checkpoint_path())) {
+      util::ensure_dir(so.dir + "/checkpoints");
+      CheckpointMeta meta;
+      meta.config_hash = e.hash;
+      meta.stage = stage.name;
+      meta.extra["done"] = true;
+      ctx.metrics.flush();
+      save_checkpoint(loop.checkpoint_path(), net, optimizer.get(), meta);
+    }
+    return;
+  }
+
+  const SupernetOptions& sn = e.supernet;
+  DistillOptions distill;
+  distill.label_smoothing = e.train.label_smoothing;
+  distill.kd_ce_weight = sn.kd_ce_weight;
+  distill.wdr_weight = sn.wdr_weight;
+  const bool gpg = sn.distill == "gpg";
+  StepFn step = [&](const data::Batch& batch, int64_t step_index) {
+    // Gradients "none", not zero: a parameter no subnet of this step uses (a 3x3 kernel transform, a deep
+    // block) then gets no momentum or decay update, so a step does not depend on what earlier steps of the
+    // same process touched, and a resumed run matches an uninterrupted one.
+    for (auto& p : net.parameters()) p.mutable_grad().reset();
+    auto subnets = sandwich_subnets(net.space(), stage.quant, sn.random_subnets,
+                                    step_seed(e.seed, stage.name + "/subnets", step_index));
+    return gpg ? gpg_step(net, batch, subnets, distill) : sandwich_step(net, batch, subnets, distill);
+  };
+  EpochEndFn epoch_end = [&](int64_t) -> nlohmann::json {
+    if (!sn.eval_each_epoch || !ctx.splits.val || ctx.splits.val->size() == 0) return nlohmann::json::object();
+    BufferSnapshot snapshot(net);
+    nlohmann::json top1 = evaluate_extremes(net, stage, ctx, ctx.splits.val, "val");
+    snapshot.restore(net);
+    net.train();
+    return {{"val_top1_largest", top1["largest"]}, {"val_top1_smallest", top1["smallest"]}};
+  };
+  loop.run(step, epoch_end);
+}
+
+nlohmann::json evaluate_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx) {
+  nlohmann::json out = {{"largest", nlohmann::json::object()}, {"smallest", nlohmann::json::object()}};
+  std::vector<std::pair<std::string, data::DatasetPtr>> splits;
+  if (ctx.splits.val && ctx.splits.val->size() > 0) splits.emplace_back("val", ctx.splits.val);
+  splits.emplace_back("test", ctx.splits.test);
+  for (const auto& [name, split] : splits) {
+    nlohmann::json top1 = evaluate_extremes(net, stage, ctx, split, name);
+    for (const char* which : {"largest", "smallest"}) out[which][name + "_top1"] = top1[which];
+  }
+  return out;
+}
+
+}  // namespace oqa::train

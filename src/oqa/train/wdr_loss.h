@@ -1,0 +1,28 @@
+// WDR loss (EQ-Net): pushes each weight tensor's distribution towards a uniform one (kurtosis 1.8, no skew).
+#pragma once
+
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace oqa::train {
+
+struct WdrOptions {
+  double kurtosis_target = 1.8;  // kurtosis of a uniform distribution
+  double kurtosis_weight = 0.015;
+  double skewness_weight = 1.0;
+};
+
+// Skewness E[((w - mean) / std)^3] and kurtosis E[((w - mean) / std)^4] of all elements of w (population std).
+torch::Tensor skewness(const torch::Tensor& w);
+torch::Tensor kurtosis(const torch::Tensor& w);
+
+// kurtosis_weight * mean_i (kurtosis(W_i) - target)^2 + skewness_weight * mean_i skewness(W_i)^2.
+torch::Tensor wdr_loss(const std::vector<torch::Tensor>& weights, const WdrOptions& options = {});
+
+// The weights WDR regularises: every 4-D (conv) parameter named "...weight" in registration order, except the
+// first one (the stem conv, as in EQ-Net).
+std::vector<torch::Tensor> wdr_weights(const torch::nn::Module& model);
+
+}  // namespace oqa::train
