@@ -20,5 +20,7 @@ using Runner = std::function<int()>;
 Runner add_info(CLI::App& app, const GlobalOptions& global);
 Runner add_train(CLI::App& app, const GlobalOptions& global);
 Runner add_bench(CLI::App& app, const GlobalOptions& global);
+Runner add_eval(CLI::App& app, const GlobalOptions& global);
+Runner add_plot(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace oqa::cli

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   add("info", "print version, threads, LibTorch and dataset status; with --config, the search space", cli::add_info);
   add("train", "train a model from an experiment config", cli::add_train);
   add("bench", "measure this machine: `bench latency` builds a space's per-layer latency table", cli::add_bench);
+  add("eval", "evaluate one subnet of a trained supernet run (top-1, MACs, BitOPs, bytes)", cli::add_eval);
+  add("plot", "draw a run's training curves (metrics.jsonl) to PNG with gnuplot", cli::add_plot);
 
   try {
     app.parse(argc, argv);

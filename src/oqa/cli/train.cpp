@@ -9,6 +9,7 @@
 #include "oqa/cli/commands.h"
 #include "oqa/train/experiment.h"
 #include "oqa/train/float_baseline.h"
+#include "oqa/train/supernet_pipeline.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
 
@@ -22,7 +23,23 @@ struct TrainArgs {
   std::vector<std::string> sets;
   int64_t epochs = 0;
   bool force = false;
+  bool from_scratch = false;  // supernet: float stage + direct baseline only
+  int bits = 0;               // supernet: add the direct baseline at this bit-width
 };
+
+// Prints the per-stage table of a supernet run's summary.
+void print_supernet_summary(const nlohmann::json& summary) {
+  std::printf("%-14s %-6s %6s  %15s  %15s\n", "stage", "quant", "epochs", "largest top-1", "smallest top-1");
+  for (const auto& s : summary["stages"]) {
+    auto top1 = [&](const char* which) {
+      const auto& r = s[which];
+      return r.contains("test_top1") ? r["test_top1"].get<double>() : 0.0;
+    };
+    std::printf("%-14s %-6s %6lld  %14.2f%%  %14.2f%%\n", s["stage"].get<std::string>().c_str(),
+                s["quant"].get<std::string>().c_str(), static_cast<long long>(s["epochs"].get<int64_t>()),
+                top1("largest"), top1("smallest"));
+  }
+}
 
 std::string default_run_dir(const std::string& name) {
   std::time_t t = std::time(nullptr);
@@ -35,16 +52,20 @@ int run_train(const TrainArgs& a) {
   std::string run_dir;
   util::Config config = util::Config::from_json(util::Json::object());
   if (!a.resume.empty()) {
-    if (!a.config.empty() || !a.sets.empty() || a.epochs)
-      throw util::usage_error("--resume continues a run with its own config.json; drop --config/--set/--epochs");
+    if (!a.config.empty() || !a.sets.empty() || a.epochs || a.from_scratch)
+      throw util::usage_error(
+          "--resume continues a run with its own config.json; drop --config/--set/--epochs/--from-scratch");
     run_dir = a.resume;
     config = util::Config::load(run_dir + "/config.json");
+    if (a.bits) config.set("supernet.direct_bits=" + std::to_string(a.bits));  // adds the direct baseline
   } else {
     if (a.config.empty()) throw util::usage_error("give --config FILE (or --resume RUN)");
     config = util::Config::load(a.config);
     for (const auto& s : a.sets) config.set(s);
     if (a.epochs) config.set("train.epochs=" + std::to_string(a.epochs));
+    if (a.bits) config.set("supernet.direct_bits=" + std::to_string(a.bits));
   }
+  if (a.from_scratch && !a.bits) throw util::usage_error("--from-scratch needs --bits B (the direct baseline's bits)");
   train::Experiment e = train::read_experiment(config);
   if (a.resume.empty()) {
     run_dir = a.out.empty() ? default_run_dir(e.name) : a.out;
@@ -59,6 +80,15 @@ int run_train(const TrainArgs& a) {
   util::ensure_dir(run_dir);
   util::write_json(run_dir + "/config.json", e.resolved);
   spdlog::info("run directory: {}", run_dir);
+  if (e.is_supernet()) {
+    if (a.bits && e.supernet.direct_bits == 0) throw util::usage_error("--bits needs a supernet config");
+    train::PipelineOptions po;
+    po.direct_only = a.from_scratch;
+    print_supernet_summary(train::run_supernet_pipeline(e, run_dir, po));
+    std::printf("run directory: %s\n", run_dir.c_str());
+    return 0;
+  }
+  if (a.bits || a.from_scratch) throw util::usage_error("--bits and --from-scratch need a supernet config (a \"space\" section)");
   auto summary = train::run_float_baseline(e, run_dir);
   std::printf("float baseline (%s): test top-1 %.2f%%", e.model.kind.c_str(), summary["test_top1"].get<double>());
   if (summary.contains("val_top1")) std::printf(", val top-1 %.2f%%", summary["val_top1"].get<double>());
@@ -76,6 +106,10 @@ Runner add_train(CLI::App& app, const GlobalOptions&) {
   app.add_option("--set", a->sets, "override a config key: --set train.epochs=3 (repeatable)");
   app.add_option("--epochs", a->epochs, "shortcut for --set train.epochs=N")->check(CLI::PositiveNumber);
   app.add_flag("--force", a->force, "start over in a run directory that already holds a run");
+  app.add_flag("--from-scratch", a->from_scratch,
+               "supernet: train only the float stage and the direct baseline at --bits (no bit inheritance)");
+  app.add_option("--bits", a->bits, "supernet: add the direct baseline at B bits (same budget as the inherited path)")
+      ->check(CLI::Range(2, 8));
   return [a] { return run_train(*a); };
 }
 
