@@ -1,0 +1,180 @@
+// Pipeline tests: resume equivalence across stages, NaN stop with an intact checkpoint, bit inheritance 4 -> 3.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+
+#include "oqa/quant/quantizer.h"
+#include "oqa/train/metrics.h"
+#include "oqa/train/supernet_stage.h"
+#include "oqa/util/error.h"
+#include "supernet_test_support.h"
+
+using namespace oqa;
+
+namespace {
+
+struct EnvVar {
+  explicit EnvVar(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
+  ~EnvVar() { ::unsetenv(name_); }
+  const char* name_;
+};
+
+// Runs the pipeline expecting the injected NaN; returns the error.
+util::Error run_until_nan(const nlohmann::json& config, const std::string& run_dir, int64_t step) {
+  EnvVar nan("OQA_DEBUG_NAN_AT_STEP", std::to_string(step));
+  try {
+    test::run_pipeline(config, run_dir);
+  } catch (const util::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "the run did not stop at the injected NaN (step " << step << ")";
+  return util::internal_error("no error");
+}
+
+}  // namespace
+
+// Stopped twice (once in the float stage, once in the middle of the 4-bit stage's second epoch) and resumed,
+// the run must end with the same tensors as an uninterrupted one. Everything random is seeded per step, the
+// loader order is a function of (seed, epoch) and checkpoints hold optimizer state, so both runs do the same
+// float operations in the same order with the same thread count: the results are expected bit-identical. The
+// tolerance 1e-6 (absolute, on values of order 1) only allows for a different reduction order if LibTorch ever
+// split a reduction differently between the two processes' thread pools; a real resume bug (a skipped or
+// repeated batch, a lost momentum buffer, a different subnet draw) moves weights by 1e-3 or more.
+TEST(Pipeline, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
+  TestDir dir;
+  const nlohmann::json config = test::tiny_config();
+  const std::string straight = (dir.path / "straight").string(), resumed = (dir.path / "resumed").string();
+  auto summary = test::run_pipeline(config, straight);
+
+  // float: 8 steps (0..7), checkpoints at 4; w4a4: 16 steps, checkpoints at 4, 8 (epoch end), 12.
+  util::Error first = run_until_nan(config, resumed, 6);
+  EXPECT_EQ(first.kind(), util::ErrorKind::kNumeric);
+  EXPECT_EQ(train::read_checkpoint_meta(train::stage_checkpoint(resumed, "float")).step, 4);
+  util::Error second = run_until_nan(config, resumed, 14);  // float step 14 does not exist: stops in w4a4
+  EXPECT_EQ(train::read_checkpoint_meta(train::stage_checkpoint(resumed, "w4a4")).step, 12);
+  auto resumed_summary = test::run_pipeline(config, resumed);
+
+  for (const char* stage : {"float", "w4a4"}) {
+    auto a = test::load_supernet(config, train::stage_checkpoint(straight, stage));
+    auto b = test::load_supernet(config, train::stage_checkpoint(resumed, stage));
+    EXPECT_LE(test::max_state_difference(*a, *b), 1e-6) << stage;
+  }
+  EXPECT_EQ(summary["stages"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_NEAR(summary["stages"][i]["largest"]["test_top1"].get<double>(),
+                resumed_summary["stages"][i]["largest"]["test_top1"].get<double>(), 1e-9);
+  // The metrics of the resumed run hold each logged step once.
+  train::MetricsLog log(resumed + "/metrics.jsonl");
+  std::set<std::pair<std::string, int64_t>> seen;
+  for (const auto& r : log.records()) {
+    if (!r.contains("loss")) continue;
+    EXPECT_TRUE(seen.insert(std::make_pair(r["stage"].get<std::string>(), r["step"].get<int64_t>())).second)
+        << r.dump();
+  }
+  EXPECT_EQ(seen.size(), 4u + 8u);  // log_every 2: 8 / 2 + 16 / 2
+}
+
+TEST(Pipeline, NanLossStopsWithTheMessageAndKeepsTheLastCheckpoint) {
+  TestDir dir;
+  const nlohmann::json config = test::tiny_config();
+  const std::string run = (dir.path / "run").string();
+  util::Error e = run_until_nan(config, run, 5);
+  EXPECT_EQ(e.kind(), util::ErrorKind::kNumeric);
+  const std::string message = e.what();
+  EXPECT_NE(message.find("loss is nan at step 5"), std::string::npos) << message;
+  EXPECT_NE(message.find("float"), std::string::npos) << message;
+  const std::string ckpt = train::stage_checkpoint(run, "float");
+  EXPECT_NE(message.find(ckpt), std::string::npos) << message;
+  // The checkpoint is the one of step 4 and loads; the weights in it are finite.
+  auto meta = train::read_checkpoint_meta(ckpt);
+  EXPECT_EQ(meta.step, 4);
+  EXPECT_FALSE(meta.extra.value("done", true));
+  auto net = test::load_supernet(config, ckpt);
+  for (const auto& p : net->parameters()) EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+  EXPECT_FALSE(std::filesystem::exists(train::stage_checkpoint(run, "w4a4")));
+}
+
+// 4-bit supernet trained from float weights; the 3-bit stage has 0 epochs, so its result is the inherited
+// supernet before any fine-tuning.
+TEST(Pipeline, BitInheritanceGivesA3BitSupernetAboveChanceWithDoubledStepSizes) {
+  TestDir dir;
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"] = nlohmann::json::parse(R"([
+      {"quant": "float", "epochs": 3, "lr": 0.05}, {"quant": "w4a4", "epochs": 2, "lr": 0.02},
+      {"quant": "w3a3", "epochs": 0, "lr": 0.01}])");
+  const std::string run = (dir.path / "run").string();
+  auto summary = test::run_pipeline(config, run);
+  ASSERT_EQ(summary["stages"].size(), 3u);
+  const auto& w4 = summary["stages"][1];
+  const auto& w3 = summary["stages"][2];
+  EXPECT_NE(w3["init"].get<std::string>().find("inherited from w4a4"), std::string::npos) << w3.dump();
+  const double chance = 10.0;  // 10 balanced synthetic classes
+  EXPECT_GT(w4["largest"]["test_top1"].get<double>(), 3 * chance) << summary.dump();
+  EXPECT_GT(w3["largest"]["test_top1"].get<double>(), 3 * chance) << summary.dump();
+  EXPECT_GT(w3["smallest"]["test_top1"].get<double>(), 2 * chance) << summary.dump();
+
+  auto net4 = test::load_supernet(config, train::stage_checkpoint(run, "w4a4"));
+  auto net3 = test::load_supernet(config, train::stage_checkpoint(run, "w3a3"));
+  const auto& space = net4->space();
+  int checked = 0;
+  for (size_t i = 0; i < space.layer_slots().size(); ++i) {
+    if (space.layer_slots()[i].precision.kind != space::Precision::Kind::kSearched) continue;
+    auto& q4 = net4->layer_quantizers()[i].second;
+    auto& q3 = net3->layer_quantizers()[i].second;
+    for (auto [a, b] : {std::make_pair(q4->weight, q3->weight), std::make_pair(q4->input, q3->input)})
+      for (const auto& spec : a->specs()) {
+        if (spec.bits != 4) continue;
+        const auto& from = a->entry(spec);
+        const auto& to = b->entry(spec.with_bits(3));
+        ASSERT_TRUE(from.initialized.all().item<bool>()) << spec.key();
+        EXPECT_TRUE(to.initialized.all().item<bool>());
+        EXPECT_TRUE(torch::allclose(to.step_size, 2 * from.step_size, 0, 0)) << spec.key();
+        ++checked;
+      }
+  }
+  EXPECT_GT(checked, 6);
+}
+
+// The direct baseline starts from the float stage with the budget of the quantized stages down to its bits.
+TEST(Pipeline, DirectBaselineStartsFromFloatWithTheSameBudget) {
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"] = nlohmann::json::parse(R"([
+      {"quant": "float", "epochs": 1}, {"quant": "w4a4", "epochs": 2, "lr": 0.02},
+      {"quant": "w3a3", "epochs": 1, "lr": 0.01}, {"quant": "w2a2", "epochs": 3, "lr": 0.005}])");
+  config["supernet"]["direct_bits"] = 3;
+  train::Experiment e = test::experiment_of(config);
+  auto stages = train::pipeline_stages(e.supernet, false);
+  ASSERT_EQ(stages.size(), 5u);
+  EXPECT_EQ(stages.back().name, "direct-w3a3");
+  EXPECT_EQ(stages.back().epochs, 3);  // w4a4 + w3a3
+  EXPECT_DOUBLE_EQ(stages.back().lr, 0.02);
+  EXPECT_EQ(train::parent_stage(stages, 4), "float");
+  EXPECT_EQ(train::parent_stage(stages, 3), "w3a3");
+  auto only = train::pipeline_stages(e.supernet, true);
+  ASSERT_EQ(only.size(), 2u);
+  EXPECT_EQ(only[0].name, "float");
+  // Adding the direct baseline does not change the run's identity (a finished run can gain it on resume).
+  nlohmann::json without = config;
+  without["supernet"].erase("direct_bits");
+  EXPECT_EQ(test::experiment_of(without).hash, e.hash);
+}
+
+TEST(Pipeline, ConfigErrorsNameTheField) {
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"][1]["quant"] = "w9a9";
+  try {
+    test::experiment_of(config);
+    FAIL() << "accepted w9a9";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.field_name(), "supernet.stages[1].quant") << e.what();
+  }
+  config = test::tiny_config();
+  config["supernet"]["distil"] = "gpg";
+  try {
+    test::experiment_of(config);
+    FAIL() << "accepted a misspelt key";
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("distill"), std::string::npos) << e.what();
+  }
+}
