@@ -2,6 +2,8 @@
 // JSON / file round trip, errors, covering subnets, and a measured table that covers random subnets.
 #include <random>
 
+#include <ATen/Parallel.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -95,6 +97,9 @@ TEST(LatencyTable, PredictIsTheSumOfEntriesAndRoundTrips) {
 }
 
 TEST(LatencyTable, MeasuredTableCoversRandomSubnets) {
+  // One thread: two OpenMP threads on a busy 2-core machine make every tiny op wait for a time slice.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
   for (const char* config : {kTinyResNet, kTinyMbv3}) {
     // Two weight forms (granularities) keep the test short; the keys test shows forms are part of the keys.
     nlohmann::json j = nlohmann::json::parse(config);
@@ -118,4 +123,5 @@ TEST(LatencyTable, MeasuredTableCoversRandomSubnets) {
       EXPECT_GT(cost::measure_model_ms(m, o), 0.0);
     }
   }
+  at::set_num_threads(threads);
 }

@@ -120,20 +120,32 @@ LatencyTable measure_latency_table(space::Supernet& supernet, const std::vector<
   LatencyTable table;
   table.batch = o.batch;
   table.threads = at::get_num_threads();
+  using Clock = std::chrono::steady_clock;
   for (size_t i = 0; i < subnets.size(); ++i) {
     const nn::StaticModel model = extract_for_timing(supernet, subnets[i]);
     const std::vector<std::string> keys = LatencyTable::layer_keys(model);
-    const std::vector<MapSize> maps = static_output_sizes(model);
-    const MapSize input{model.in_channels(), model.resolution(), model.resolution()};
-    for (size_t l = 0; l < keys.size(); ++l) {
-      if (table.has(keys[l])) continue;
-      const nn::StaticLayer& layer = model.layers()[l];
-      std::vector<torch::Tensor> args;
-      for (int src : layer.inputs) {
-        const MapSize m = src < 0 ? input : maps[static_cast<size_t>(src)];
-        args.push_back(torch::randn({o.batch, m.channels, m.height, m.width}));
+    const auto& layers = model.layers();
+    // Each layer is timed inside whole-model passes (its input produced by the previous layer, as in a real
+    // forward: caches and allocator in the state a model run leaves them).
+    const torch::Tensor x =
+        torch::randn({o.batch, model.in_channels(), model.resolution(), model.resolution()});
+    std::vector<std::vector<double>> times(layers.size());
+    std::vector<torch::Tensor> outs(layers.size()), args;
+    for (int pass = 0; pass < o.warmup + std::max(1, o.repeats); ++pass) {
+      for (size_t l = 0; l < layers.size(); ++l) {
+        args.clear();
+        for (int src : layers[l].inputs) args.push_back(src < 0 ? x : outs[static_cast<size_t>(src)]);
+        const auto t0 = Clock::now();
+        outs[l] = nn::StaticModel::run_layer(layers[l], args);
+        if (pass >= o.warmup)
+          times[l].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       }
-      table.set(keys[l], median_ms([&] { nn::StaticModel::run_layer(layer, args); }, o));
+    }
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (table.has(keys[l])) continue;
+      std::vector<double>& t = times[l];
+      std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+      table.set(keys[l], t[t.size() / 2]);
     }
     if (progress) progress(i + 1, subnets.size());
   }

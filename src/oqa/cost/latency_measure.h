@@ -30,9 +30,9 @@ double measure_model_ms(const nn::StaticModel& model, const LatencyOptions& opti
 // (kernel, expand) everywhere at full depth; resnet: every (input, inner, output) width-index triple.
 std::vector<space::Subnet> covering_subnets(const space::Space& space);
 
-// Extracts each subnet (priming uninitialised quantizers with one eval forward of random data) and times
-// every layer key not yet in the table on random inputs of its sizes. progress(done, total) after each
-// subnet.
+// Extracts each subnet (priming uninitialised quantizers with one eval forward of random data), runs its
+// model warmup + repeats times layer by layer, timing each layer, and stores the median time of every layer
+// key not yet in the table. progress(done, total) after each subnet.
 LatencyTable measure_latency_table(space::Supernet& supernet, const std::vector<space::Subnet>& subnets,
                                    const LatencyOptions& options,
                                    const std::function<void(size_t, size_t)>& progress = {});
