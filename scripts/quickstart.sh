@@ -7,12 +7,26 @@ bash scripts/build.sh oqa
 RUN_DIR="${OQA_RUN_DIR:-runs/quickstart}"
 CONFIG="${OQA_CONFIG:-configs/fashion-mnist-quick.json}"
 echo "[quickstart] training $CONFIG into $RUN_DIR"
-./build/oqa train --config "$CONFIG" --out "$RUN_DIR" --force
+start=$(date +%s)
+"${OQA_BUILD_DIR:-build}/oqa" train --config "$CONFIG" --out "$RUN_DIR" --force
+echo "[quickstart] training took $(( $(date +%s) - start )) s"
 python3 - "$RUN_DIR/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
-top1 = s["test_top1"]
-print(f"[quickstart] Fashion-MNIST test top-1: {top1:.2f}% (goal >= 90%)")
-sys.exit(0 if top1 >= 90.0 else 1)
+if "stages" not in s:  # float baseline config (model.kind baseline-cnn)
+    top1 = s["test_top1"]
+    print(f"[quickstart] Fashion-MNIST test top-1: {top1:.2f}% (goal >= 90%)")
+    sys.exit(0 if top1 >= 90.0 else 1)
+# Supernet pipeline: largest / smallest test top-1 per stage. Sanity floors (chance is 10%): a stage whose
+# largest subnet is under 60% or smallest under 40% means training or bit inheritance is broken.
+ok = True
+print(f"[quickstart] {'stage':14s} {'quant':6s} {'largest':>9s} {'smallest':>9s}")
+for st in s["stages"]:
+    big, small = st["largest"]["test_top1"], st["smallest"]["test_top1"]
+    flag = "" if big >= 60.0 and small >= 40.0 else "  <-- below the sanity floor (60% / 40%)"
+    ok = ok and not flag
+    print(f"[quickstart] {st['stage']:14s} {st['quant']:6s} {big:8.2f}% {small:8.2f}%{flag}")
+sys.exit(0 if ok else 1)
 PY
-echo "[quickstart] done: results in $RUN_DIR (config.json, metrics.jsonl, summary.json, float/checkpoints/)"
+echo "[quickstart] done: results in $RUN_DIR (config.json, metrics.jsonl, summary.json, one folder per stage)"
+echo "[quickstart] next: ${OQA_BUILD_DIR:-build}/oqa eval --run $RUN_DIR --subnet smallest;  ${OQA_BUILD_DIR:-build}/oqa plot $RUN_DIR"
