@@ -250,6 +250,11 @@ TEST(Registry, DefaultNormalization) {
   default_normalization("cifar10", 1, m, s);  // averaged
   ASSERT_EQ(m.size(), 1u);
   EXPECT_NEAR(m[0], (0.4914f + 0.4822f + 0.4465f) / 3.f, 1e-6);
+  default_normalization("cifar10", 0, m, s);  // the dataset's own channel count
+  EXPECT_EQ(m.size(), 3u);
+  default_normalization("mnist", 0, m, s);
+  EXPECT_EQ(m, (std::vector<float>{0.1307f}));
+  EXPECT_THROW(default_normalization("mnist", -1, m, s), util::Error);
   for (const std::string& name : dataset_names()) EXPECT_NO_THROW(default_normalization(name, 3, m, s)) << name;
 }
 

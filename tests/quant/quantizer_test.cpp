@@ -103,6 +103,31 @@ struct TwoQuantizers : torch::nn::Module {
   Quantizer weight{nullptr}, act{nullptr};
 };
 
+// A large learning rate drives the step size of 1 below zero; clamp_step_sizes restores the lower bound so
+// the next forward works, and leaves valid step sizes alone.
+TEST(Quantizer, ClampStepSizesKeepsTheLowerBound) {
+  TwoQuantizers m;
+  m.weight->options.min_step(1e-3);
+  auto w = torch::randn({6, 5});
+  auto a = torch::rand({2, 3});
+  m.weight(w, kW4);
+  m.act(a, kA4);
+  {
+    torch::NoGradGuard g;
+    m.weight->entry(kW4).step_size.narrow(0, 0, 2).fill_(-0.5);
+  }
+  const auto act_before = m.act->entry(kA4).step_size.detach().clone();
+  const auto rest_before = m.weight->entry(kW4).step_size.detach().narrow(0, 2, 4).clone();
+  EXPECT_THROW(m.weight(w, kW4), util::Error);
+  EXPECT_EQ(clamp_step_sizes(m), 2);
+  const auto s = m.weight->entry(kW4).step_size.detach();
+  EXPECT_TRUE(torch::equal(s.narrow(0, 0, 2), torch::full({2}, 1e-3)));
+  EXPECT_TRUE(torch::equal(s.narrow(0, 2, 4), rest_before));
+  EXPECT_TRUE(torch::equal(m.act->entry(kA4).step_size.detach(), act_before));
+  EXPECT_NO_THROW(m.weight(w, kW4));
+  EXPECT_EQ(clamp_step_sizes(m), 0);
+}
+
 TEST(Quantizer, SaveLoadIntoFreshModule) {
   TestDir dir;
   auto path = (dir.path / "q.pt").string();

@@ -124,7 +124,7 @@ Splits open_splits(const DataOptions& opt, uint64_t seed) {
 
 void default_normalization(const std::string& dataset, int64_t channels, std::vector<float>& mean,
                            std::vector<float>& std) {
-  if (channels < 1) throw util::input_error("channels must be >= 1").field("channels").value(std::to_string(channels));
+  if (channels < 0) throw util::input_error("channels must be >= 0").field("channels").value(std::to_string(channels));
   std::vector<float> m, s;
   if (dataset == "fashion-mnist") {
     m = {0.2860f}, s = {0.3530f};
@@ -142,6 +142,7 @@ void default_normalization(const std::string& dataset, int64_t channels, std::ve
     throw unknown_dataset(dataset);
   }
   const int64_t have = static_cast<int64_t>(m.size());
+  if (channels == 0) channels = have;  // 0: the dataset's own channel count
   if (have != channels) {
     float mm = 0.f, ss = 0.f;
     for (int64_t c = 0; c < have; ++c) mm += m[static_cast<size_t>(c)], ss += s[static_cast<size_t>(c)];

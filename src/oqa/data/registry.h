@@ -35,7 +35,8 @@ std::string default_root(const std::string& dataset);
 Splits open_splits(const DataOptions& opt, uint64_t seed);
 
 // Default input normalisation per dataset (mean/std per channel, on [0,1] pixels) for the loader;
-// statistics of a dataset with another channel count are averaged (3 -> 1) or repeated (1 -> 3).
+// statistics of a dataset with another channel count are averaged (3 -> 1) or repeated (1 -> 3);
+// channels 0 means the dataset's own count.
 void default_normalization(const std::string& dataset, int64_t channels, std::vector<float>& mean,
                            std::vector<float>& std);
 

@@ -87,4 +87,9 @@ class QuantizerImpl : public torch::nn::Cloneable<QuantizerImpl> {
 
 TORCH_MODULE(Quantizer);
 
+// Keeps every step size of every Quantizer in model's tree (model included) at or above its options'
+// min_step. Trainers call it after each optimizer step: SGD may push a step size to zero or below, which
+// the op rejects. Returns the number of table elements that were raised.
+int64_t clamp_step_sizes(torch::nn::Module& model);
+
 }  // namespace oqa::quant

@@ -5,6 +5,8 @@
 #include <torch/serialize.h>
 
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
@@ -111,7 +113,9 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     torch::NoGradGuard no_grad;
-    auto load_into = [&](const std::string& name, torch::Tensor& t, bool is_buffer) {
+    // Check every tensor before copying any, so a checkpoint that does not fit leaves the model untouched.
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;  // (saved, model tensor)
+    auto check = [&](const std::string& name, const torch::Tensor& t, bool is_buffer) {
       torch::Tensor saved;
       if (!model_archive.try_read(name, saved, is_buffer))
         throw util::input_error("checkpoint lacks tensor of this model").file(path).field(name);
@@ -120,10 +124,11 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
         ss << "shape " << saved.sizes() << " in the checkpoint, " << t.sizes() << " in the model";
         throw util::input_error(ss.str()).file(path).field(name);
       }
-      t.copy_(saved);
+      copies.emplace_back(saved, t);
     };
-    for (auto& p : model.named_parameters()) load_into(p.key(), p.value(), false);
-    for (auto& b : model.named_buffers()) load_into(b.key(), b.value(), true);
+    for (const auto& p : model.named_parameters()) check(p.key(), p.value(), false);
+    for (const auto& b : model.named_buffers()) check(b.key(), b.value(), true);
+    for (auto& [saved, t] : copies) t.copy_(saved);
     if (optimizer) {
       torch::serialize::InputArchive opt_archive;
       if (!archive.try_read("optimizer", opt_archive))

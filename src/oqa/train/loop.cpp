@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "oqa/quant/quantizer.h"
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/optimizer.h"
 #include "oqa/util/atomic_file.h"
@@ -86,7 +87,9 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
       torch::manual_seed(step_seed(o_.seed, o_.stage, step_));
       const double lr = schedule_.lr_at(step_);
       set_lr(optimizer_, lr);
-      optimizer_.zero_grad();
+      // Gradients set to none, not zero: a parameter the step does not use (an inactive subnet's) then gets
+      // no momentum or weight-decay update, so a resumed run replays an uninterrupted one exactly.
+      for (auto& p : model_.parameters()) p.mutable_grad() = torch::Tensor();
       StepResult r = step_fn(*batch, step_);
       if (step_ == nan_at) r.loss = std::nan("");
       if (!std::isfinite(r.loss)) {
@@ -100,6 +103,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
       }
       if (o_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model_.parameters(), o_.grad_clip);
       optimizer_.step();
+      quant::clamp_step_sizes(model_);  // SGD may push a step size to zero or below
       ++step_;
       ++batch_;
       loss_sum += r.loss;
@@ -112,7 +116,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
         nlohmann::json rec = {{"stage", o_.stage}, {"step", step_}, {"epoch", epoch_ + 1},
                               {"loss", loss_sum / loss_n}, {"lr", lr},
                               {"images_per_s", secs > 0 ? images / secs : 0.0}};
-        rec.update(r.metrics);
+        if (r.metrics.is_object()) rec.update(r.metrics);
         metrics_.append(rec);
         loss_sum = 0, loss_n = 0, images = 0;
         window_start = std::chrono::steady_clock::now();
@@ -121,7 +125,10 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
     }
     progress.finish();
     nlohmann::json rec = {{"stage", o_.stage}, {"step", step_}, {"epoch", epoch_ + 1}, {"event", "epoch_end"}};
-    if (epoch_end) rec.update(epoch_end(epoch_));
+    if (epoch_end) {
+      const nlohmann::json extra = epoch_end(epoch_);
+      if (extra.is_object()) rec.update(extra);
+    }
     metrics_.append(rec);
     spdlog::info("{} epoch {}/{}: {}", o_.stage, epoch_ + 1, o_.epochs, rec.dump());
     // Checkpoint as "next epoch, batch 0" so a resume starts the following epoch.

@@ -1,0 +1,105 @@
+// TrainLoop tests: a crashed and resumed stage ends exactly where an uninterrupted one does; NaN stops with the
+// last checkpoint intact; a checkpoint of another config is refused; a finished stage is not rerun.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "oqa/train/checkpoint.h"
+#include "oqa/util/atomic_file.h"
+#include "oqa/util/error.h"
+#include "train/train_fixture.h"
+#include "util/test_dir.h"
+
+namespace oqa::train {
+namespace {
+
+using testing::flat_state;
+using testing::TinyStage;
+
+// Records of metrics.jsonl that carry a training step (not epoch ends).
+std::vector<int64_t> logged_steps(const std::string& dir) {
+  MetricsLog log(dir + "/metrics.jsonl");
+  std::vector<int64_t> steps;
+  for (const auto& r : log.records())
+    if (!r.contains("event")) steps.push_back(r["step"].get<int64_t>());
+  return steps;
+}
+
+// Tolerance: none. The per-step seed, the loader order and the restored optimizer state make the resumed
+// run replay the same float operations in the same order; these tensors are too small for LibTorch to split
+// across threads, so results are bit-identical.
+TEST(TrainLoop, CrashedAndResumedRunEqualsUninterrupted) {
+  TestDir a_dir, b_dir;
+  TinyStage a{a_dir.path.string()};
+  const torch::Tensor reference = flat_state(*a.run());
+
+  TinyStage b{b_dir.path.string()};
+  bool resumed = true;
+  EXPECT_THROW(b.run(8, &resumed), std::runtime_error);  // crash after the epoch-end checkpoint (7 batches/epoch)
+  EXPECT_FALSE(resumed);
+  EXPECT_EQ(read_checkpoint_meta(b.dir + "/float/checkpoints/last.pt").step, 7);
+  EXPECT_THROW(b.run(10, &resumed), std::runtime_error);  // crash again after the checkpoint at step 9
+  EXPECT_TRUE(resumed);
+  const torch::Tensor got = flat_state(*b.run(-1, &resumed));
+  EXPECT_TRUE(resumed);
+  EXPECT_TRUE(torch::equal(got, reference)) << (got - reference).abs().max().item<double>();
+  EXPECT_EQ(logged_steps(b.dir), logged_steps(a.dir));  // redone steps logged once
+}
+
+TEST(TrainLoop, ResumeWithoutWorkersMatchesTooAndFinishedStageIsNotRerun) {
+  TestDir a_dir, b_dir;
+  TinyStage a{a_dir.path.string()};
+  const torch::Tensor reference = flat_state(*a.run());
+  TinyStage b{b_dir.path.string()};
+  b.workers = 0;  // data order must not depend on the worker count
+  EXPECT_THROW(b.run(5), std::runtime_error);
+  EXPECT_TRUE(torch::equal(flat_state(*b.run()), reference));
+  bool resumed = false;
+  EXPECT_TRUE(torch::equal(flat_state(*b.run(0, &resumed)), reference));  // step 0 would throw if rerun
+  EXPECT_TRUE(resumed);
+}
+
+TEST(TrainLoop, NanLossStopsWithMessageAndKeepsLastCheckpoint) {
+  TestDir dir;
+  TinyStage s{dir.path.string()};
+  const std::string ckpt = s.dir + "/float/checkpoints/last.pt";
+  ::setenv("OQA_DEBUG_NAN_AT_STEP", "4", 1);
+  try {
+    s.run();
+    ::unsetenv("OQA_DEBUG_NAN_AT_STEP");
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    ::unsetenv("OQA_DEBUG_NAN_AT_STEP");
+    EXPECT_EQ(e.kind(), util::ErrorKind::kNumeric);
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("nan at step 4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(ckpt), std::string::npos) << msg;
+  }
+  EXPECT_EQ(read_checkpoint_meta(ckpt).step, 3);
+  testing::TinyNet net;
+  EXPECT_NO_THROW(load_checkpoint(ckpt, *net, nullptr));
+  // The run goes on from there once the cause is gone.
+  bool resumed = false;
+  s.run(-1, &resumed);
+  EXPECT_TRUE(resumed);
+  EXPECT_TRUE(read_checkpoint_meta(ckpt).extra.value("done", false));
+}
+
+TEST(TrainLoop, CheckpointOfAnotherConfigIsRefused) {
+  TestDir dir;
+  TinyStage s{dir.path.string()};
+  EXPECT_THROW(s.run(4), std::runtime_error);
+  TinyStage other = s;
+  other.hash = "hash-b";
+  try {
+    other.run();
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.file_name(), s.dir + "/float/checkpoints/last.pt");
+    EXPECT_NE(std::string(e.what()).find("different config"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace oqa::train
