@@ -6,4 +6,4 @@ bash scripts/install-deps.sh
 bash scripts/build.sh
 cd build
 # Long checks have the ctest label 'long': run them with `ctest --test-dir build -L long`.
-ctest --output-on-failure -LE long -j "${OQA_TEST_JOBS:-1}" --timeout 900
+ctest --output-on-failure -LE long -j "${OQA_TEST_JOBS:-$(nproc)}" --timeout 900
