@@ -8,30 +8,33 @@
 
 namespace oqa::train {
 
+namespace {
+
+// Two parameter groups of one optimizer type: weights with decay, 1-d parameters without.
+template <typename Opt, typename Options>
+std::unique_ptr<torch::optim::Optimizer> grouped(std::vector<torch::Tensor> decay, std::vector<torch::Tensor> no_decay,
+                                                 const Options& opts, double weight_decay) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(std::move(decay), std::make_unique<Options>(Options(opts).weight_decay(weight_decay)));
+  groups.emplace_back(std::move(no_decay), std::make_unique<Options>(Options(opts).weight_decay(0)));
+  return std::make_unique<Opt>(std::move(groups), opts);
+}
+
+}  // namespace
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(torch::nn::Module& model, const OptimizerOptions& o) {
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model.parameters()) {
     if (!p.requires_grad()) continue;
     (p.dim() <= 1 ? no_decay : decay).push_back(p);
   }
-  if (o.kind == "sgd") {
-    auto opts = torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::SGDOptions>(
-                                   torch::optim::SGDOptions(opts).weight_decay(o.weight_decay)));
-    groups.emplace_back(no_decay,
-                        std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(opts).weight_decay(0)));
-    return std::make_unique<torch::optim::SGD>(std::move(groups), opts);
-  }
-  if (o.kind == "adam") {
-    auto opts = torch::optim::AdamOptions(o.lr);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamOptions>(
-                                   torch::optim::AdamOptions(opts).weight_decay(o.weight_decay)));
-    groups.emplace_back(no_decay,
-                        std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(opts).weight_decay(0)));
-    return std::make_unique<torch::optim::Adam>(std::move(groups), opts);
-  }
+  if (o.kind == "sgd")
+    return grouped<torch::optim::SGD>(std::move(decay), std::move(no_decay),
+                                      torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov),
+                                      o.weight_decay);
+  if (o.kind == "adam")
+    return grouped<torch::optim::Adam>(std::move(decay), std::move(no_decay), torch::optim::AdamOptions(o.lr),
+                                       o.weight_decay);
   throw util::input_error("unknown optimizer (sgd | adam)").field("train.optimizer").value(o.kind);
 }
 
