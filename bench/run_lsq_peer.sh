@@ -46,7 +46,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "peer: /usr/bin/python3 $peer --threads $threads --reps $peer_reps" >&2
 /usr/bin/python3 "$peer" --threads "$threads" --reps "$peer_reps" > "$tmp/peer.jsonl"
 echo "oqa:  $bench (threads $threads, $bench_reps repetitions)" >&2
-OMP_NUM_THREADS="$threads" "$bench" --benchmark_filter="threads:${threads}/" \
+OMP_NUM_THREADS="$threads" "$bench" --benchmark_filter="^BM_(Lsq|Copy).*threads:${threads}/" \
   --benchmark_repetitions="$bench_reps" --benchmark_report_aggregates_only=true \
   --benchmark_format=json > "$tmp/bench.json"
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "oqa/quant/quantizer.h"
 #include "oqa/space/mbv3_space.h"
 #include "oqa/space/supernet.h"
 #include "oqa/train/optimizer.h"
@@ -44,6 +45,9 @@ void BM_SandwichStep(benchmark::State& state) {
   auto net = oqa::space::make_supernet(space);
   net->train();
   oqa::train::OptimizerOptions oo;  // the peer's SGD: lr 0.05, Nesterov 0.9, decay 3e-5 off BN/bias/steps
+  // The peer's 12 steps at lr 0.05 on random labels stay finite, but the repetitions here run many more and
+  // diverge to NaN step sizes; a small lr keeps the weights sane and costs exactly the same per step.
+  oo.lr = 1e-3;
   auto optimizer = oqa::train::make_optimizer(*net, oo);
   const auto subnets = peer_subnets(*space, quant);
   oqa::data::Batch b{torch::randn({batch, 1, 28, 28}), torch::randint(0, 10, {batch}), 0};
@@ -54,6 +58,7 @@ void BM_SandwichStep(benchmark::State& state) {
     optimizer->zero_grad();
     oqa::train::sandwich_step(*net, b, subnets, distill);
     optimizer->step();
+    oqa::quant::clamp_step_sizes(*net);  // as the trainer does after every update
   };
   for (int i = 0; i < 2; ++i) step();  // warm-up (step-size init, allocator), as the peer
   for (auto _ : state) step();
