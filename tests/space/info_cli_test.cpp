@@ -6,24 +6,16 @@
 
 #include <gtest/gtest.h>
 
+#include "util/run_command.h"
 #include "util/test_dir.h"
 
 namespace {
 
-// Runs a shell command; returns its exit status and fills out with stdout + stderr.
-int run(const std::string& command, std::string& out) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return -1;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using oqa::test::run_command;
 
 std::string info(const std::string& config, int expect_status) {
   std::string out;
-  EXPECT_EQ(run(std::string(OQA_BINARY) + " info --config " + config, out), expect_status) << out;
+  EXPECT_EQ(run_command(std::string(OQA_BINARY) + " info --config " + config, out), expect_status) << out;
   return out;
 }
 

@@ -2,7 +2,6 @@
 #include "oqa/train/metrics_plot.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -12,6 +11,7 @@
 #include "oqa/train/metrics.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
+#include "oqa/util/gnuplot.h"
 
 namespace oqa::train {
 namespace {
@@ -26,7 +26,7 @@ std::string number_or_nan(const nlohmann::json& rec, const std::string& key) {
   return fmt::format("{:.6g}", rec[key].get<double>());
 }
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) { return util::gp_quoted(s); }
 
 }  // namespace
 
@@ -92,14 +92,7 @@ std::vector<std::string> plot_metrics(const std::string& run_dir, const std::str
       }
     script << "\n";
   }
-  const std::string script_path = out_dir + "/plots.gp";
-  util::atomic_write(script_path, script.str());
-  const std::string cmd = gnuplot + " " + quoted(script_path) + " 2>" + quoted(out_dir + "/gnuplot.log");
-  if (std::system(cmd.c_str()) != 0)
-    throw util::input_error("gnuplot failed (install it with scripts/install-deps.sh; its messages are in " +
-                            out_dir + "/gnuplot.log)")
-        .file(script_path);
-  for (const auto& png : pngs) std::filesystem::rename(png + ".part", png);  // whole files only
+  util::run_gnuplot(out_dir + "/plots.gp", script.str(), pngs, gnuplot);
   return pngs;
 }
 
