@@ -1,6 +1,8 @@
 // Evaluation loop.
 #include "oqa/train/evaluate.h"
 
+#include <optional>
+
 #include <torch/nn/functional/loss.h>
 
 #include <fmt/format.h>
@@ -15,7 +17,8 @@ EvalResult evaluate(const ForwardFn& forward, data::Loader& loader, const std::s
   double loss_sum = 0;
   int64_t correct = 0;
   loader.start_epoch(0);
-  util::Progress progress(label, loader.batches_per_epoch(), "batch", 30.0);
+  std::optional<util::Progress> progress;
+  if (!label.empty()) progress.emplace(label, loader.batches_per_epoch(), "batch", 30.0);
   while (auto batch = loader.next()) {
     auto logits = forward(batch->images);
     loss_sum += torch::nn::functional::cross_entropy(
@@ -24,7 +27,7 @@ EvalResult evaluate(const ForwardFn& forward, data::Loader& loader, const std::s
                     .item<double>();
     correct += logits.argmax(1).eq(batch->labels).sum().item<int64_t>();
     r.samples += batch->labels.size(0);
-    progress.advance(1, fmt::format("top-1 {:.2f}%", 100.0 * correct / std::max<int64_t>(r.samples, 1)));
+    if (progress) progress->advance(1, fmt::format("top-1 {:.2f}%", 100.0 * correct / std::max<int64_t>(r.samples, 1)));
   }
   r.top1 = r.samples ? 100.0 * correct / r.samples : 0.0;
   r.loss = r.samples ? loss_sum / r.samples : 0.0;

@@ -18,7 +18,8 @@ struct EvalResult {
 
 using ForwardFn = std::function<torch::Tensor(const torch::Tensor& images)>;
 
-// Runs `forward` under no-grad on every batch of epoch 0 of `loader`; `label` names the progress line.
+// Runs `forward` under no-grad on every batch of epoch 0 of `loader`; `label` names the progress line (empty:
+// no progress output, for callers that evaluate many subnets).
 EvalResult evaluate(const ForwardFn& forward, data::Loader& loader, const std::string& label = "eval");
 
 }  // namespace oqa::train

@@ -62,6 +62,7 @@ Experiment read_experiment(util::Config& config) {
   if (root.has("space")) {  // supernet pipeline
     e.space = space::make_space(root.child("space"));
     e.supernet = read_supernet_options(root.child("supernet"));
+    e.search = search::read_search_options(root.child("search"));
   } else {
     auto model = root.child("model");
     e.model.kind = model.get_choice("kind", e.model.kind, {"baseline-cnn"});
@@ -77,6 +78,7 @@ Experiment read_experiment(util::Config& config) {
   util::Json identity = e.resolved;
   for (const char* k : {"workers", "prefetch"}) identity["data"].erase(k);
   for (const char* k : {"log_every", "eval_batch_size"}) identity["train"].erase(k);
+  identity.erase("search");  // search settings never change the trained weights
   // The direct baseline adds a stage without changing the others, so a run can gain it on resume.
   if (identity.contains("supernet"))
     for (const char* k : {"direct_bits", "direct_epochs", "direct_lr", "eval_each_epoch"}) identity["supernet"].erase(k);

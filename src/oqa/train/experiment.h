@@ -6,6 +6,7 @@
 
 #include "oqa/data/loader.h"
 #include "oqa/data/registry.h"
+#include "oqa/search/search_options.h"
 #include "oqa/space/space.h"
 #include "oqa/train/optimizer.h"
 #include "oqa/train/supernet_options.h"
@@ -38,6 +39,7 @@ struct Experiment {
   ModelOptions model;                       // float baseline (configs without a "space" section)
   std::shared_ptr<const space::Space> space;  // set when the config has a "space" section: supernet pipeline
   SupernetOptions supernet;                 // the "supernet" section (read only with a space)
+  search::SearchOptions search;             // the "search" section (read only with a space)
   TrainOptions train;
   util::Json resolved;         // the whole config with defaults filled in (written to <run>/config.json)
   std::string hash;            // of the settings that define the run (not workers or logging)

@@ -1,0 +1,40 @@
+// Encoder: selects the architecture or all positions of the space's one-hot encoding.
+#include "oqa/search/encoding.h"
+
+#include "oqa/util/error.h"
+
+namespace oqa::search {
+
+std::string encoding_name(Encoding e) { return e == Encoding::kArch ? "arch" : "quant"; }
+
+Encoding parse_encoding(const std::string& name) {
+  if (name == "arch") return Encoding::kArch;
+  if (name == "quant") return Encoding::kQuant;
+  throw util::usage_error("predictor encoding must be arch (Once-for-All) or quant (EQ-Net)").value(name);
+}
+
+Encoder::Encoder(const space::Space& space, Encoding encoding) : space_(space), encoding_(encoding) {
+  size_t pos = 0;
+  for (const auto& gene : space.genes()) {
+    const bool quant_gene = gene.field.rfind("quant.", 0) == 0;
+    // The arch encoding leaves out quant genes; both leave out single-choice genes (constant columns).
+    const bool keep = gene.choices.size() > 1 && (encoding == Encoding::kQuant || !quant_gene);
+    for (size_t c = 0; c < gene.choices.size(); ++c, ++pos)
+      if (keep) keep_.push_back(pos);
+  }
+  if (pos != space.one_hot_size()) throw util::internal_error("encoder: one-hot size mismatch");
+}
+
+void Encoder::encode_into(const space::Subnet& subnet, float* row) const {
+  const std::vector<float> full = space_.one_hot(subnet);
+  for (size_t i = 0; i < keep_.size(); ++i) row[i] = full[keep_[i]];
+}
+
+torch::Tensor Encoder::encode(const std::vector<space::Subnet>& subnets) const {
+  torch::Tensor x = torch::empty({static_cast<int64_t>(subnets.size()), static_cast<int64_t>(size())});
+  float* data = x.data_ptr<float>();
+  for (size_t i = 0; i < subnets.size(); ++i) encode_into(subnets[i], data + i * size());
+  return x;
+}
+
+}  // namespace oqa::search

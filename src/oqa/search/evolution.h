@@ -1,0 +1,73 @@
+// Subnet search under budgets: Once-for-All's evolution (parents, mutation, crossover), EQ-Net's genetic
+// algorithm (tournament selection, crossover, mutation, elitist merge), NSGA-II selection for the
+// multi-objective mode, and random search as the baseline. Every candidate kept satisfies every budget.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "oqa/search/budget.h"
+#include "oqa/space/space.h"
+
+namespace oqa::search {
+
+struct Candidate {
+  space::Subnet subnet;
+  double score = 0;  // predicted (or synthetic) accuracy: higher is better
+  Costs costs;
+};
+
+struct SearchProblem {
+  const space::Space* space = nullptr;
+  // Applied to every sampled, mutated or crossed subnet (e.g. the stage's uniform bit-width); identity if unset.
+  std::function<space::Subnet(space::Subnet)> normalize;
+  // Batched scores of subnets (higher is better).
+  std::function<std::vector<double>(const std::vector<space::Subnet>&)> score;
+  std::function<Costs(const space::Subnet&)> costs;
+  std::vector<Budget> budgets;
+  Metric objective = Metric::kBitops;  // the cost axis of the front (and of the multi-objective mode)
+  std::string stage;                   // named in messages ("w2a2")
+};
+
+enum class Algorithm { kEvolution, kGenetic, kRandom };
+std::string algorithm_name(Algorithm a);            // "evolution" | "ga" | "random"
+Algorithm parse_algorithm(const std::string& name);  // usage error naming the value
+
+struct EvolutionOptions {
+  Algorithm algorithm = Algorithm::kEvolution;
+  int64_t population = 100;
+  int64_t generations = 500;
+  double parent_ratio = 0.25;     // evolution: share of the population kept as parents
+  double mutate_ratio = 0.5;      // evolution: share of the population made by mutation (the rest: crossover)
+  double mutate_prob = 0.1;       // probability of redrawing each gene
+  double crossover_prob = 0.9;    // GA: probability that a child is a crossover (else a copy) before mutation
+  int64_t tournament = 2;         // GA: tournament size
+  bool multi_objective = false;   // keep the non-dominated (score, objective cost) front instead of the top
+  int64_t max_tries = 10000;      // draws per candidate before giving up on the budgets
+  uint64_t seed = 0;
+};
+
+struct SearchResult {
+  std::vector<Candidate> population;  // final, best score first
+  Candidate best;                      // highest score under every budget
+  std::vector<Candidate> front;        // non-dominated (score up, objective cost down) of every scored candidate
+  int64_t scored = 0;                  // candidates scored (the predictor's evaluations)
+  int64_t rejected = 0;                // draws over a budget (resampled)
+  double seconds = 0;
+  std::vector<double> best_per_generation;
+};
+
+// Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at the
+// stage), naming the budget and that value.
+void check_budgets(const SearchProblem& problem);
+
+// on_generation(generation, best so far) after each generation (for progress output).
+SearchResult evolve(const SearchProblem& problem, const EvolutionOptions& options,
+                    const std::function<void(int64_t, const Candidate&)>& on_generation = {});
+
+// `evaluations` uniform feasible samples; the front and best as evolve's.
+SearchResult random_search(const SearchProblem& problem, int64_t evaluations, uint64_t seed);
+
+}  // namespace oqa::search

@@ -1,0 +1,72 @@
+// AccuracyPredictor: an MLP (Once-for-All: 3 hidden layers of 400, ReLU) from a subnet encoding to top-1,
+// trained with SmoothL1 on standardised targets (EQ-Net), evaluated on held-out pairs (RMSE, Kendall tau),
+// saved as predictor.pt + predictor.json and reloaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/modules/container/sequential.h>
+
+#include "oqa/search/encoding.h"
+#include "oqa/space/space.h"
+
+namespace oqa::search {
+
+struct PredictorOptions {
+  Encoding encoding = Encoding::kQuant;
+  int64_t hidden = 400;
+  int64_t layers = 3;  // hidden layers
+  int64_t epochs = 300;
+  int64_t batch_size = 128;
+  double lr = 1e-3;
+  double weight_decay = 1e-3;
+  double held_out = 0.2;  // share of the pairs kept for RMSE / Kendall tau
+  uint64_t seed = 0;
+};
+
+struct PredictorReport {
+  int64_t train_pairs = 0, held_out_pairs = 0;
+  double rmse = 0, kendall_tau = 0;  // on held-out pairs (top-1 points)
+  double train_rmse = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+class AccuracyPredictor {
+ public:
+  // An untrained predictor (random weights seeded by options.seed).
+  AccuracyPredictor(const space::Space& space, const PredictorOptions& options);
+
+  // Trains on (subnets, top-1 %) pairs: a seeded shuffle keeps options.held_out of them aside for the report
+  // (at least one pair each side; all pairs train when there are fewer than 5).
+  PredictorReport train(const std::vector<space::Subnet>& subnets, const std::vector<double>& top1);
+
+  // Predicted top-1 (%) of each subnet, batched, no gradients.
+  std::vector<double> predict(const std::vector<space::Subnet>& subnets) const;
+  // The same from already encoded rows [N, encoder().size()].
+  torch::Tensor predict_encoded(const torch::Tensor& x) const;
+
+  const Encoder& encoder() const { return encoder_; }
+  const PredictorOptions& options() const { return options_; }
+  const PredictorReport& report() const { return report_; }
+  // Number of weights (for FLOP counts of the benchmark).
+  int64_t parameters() const;
+
+  // <prefix>.pt (weights) and <prefix>.json (options, target scaling, encoding size, report), both atomic.
+  void save(const std::string& prefix) const;
+  // Refuses files made for another encoding size or architecture with an error naming the file.
+  static AccuracyPredictor load(const space::Space& space, const std::string& prefix);
+
+ private:
+  PredictorOptions options_;
+  Encoder encoder_;
+  torch::nn::Sequential mlp_{nullptr};
+  double mean_ = 0, scale_ = 1;  // target standardisation
+  PredictorReport report_;
+};
+
+}  // namespace oqa::search
