@@ -22,5 +22,6 @@ Runner add_train(CLI::App& app, const GlobalOptions& global);
 Runner add_bench(CLI::App& app, const GlobalOptions& global);
 Runner add_eval(CLI::App& app, const GlobalOptions& global);
 Runner add_plot(CLI::App& app, const GlobalOptions& global);
+Runner add_search(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace oqa::cli

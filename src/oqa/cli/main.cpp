@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   add("train", "train a model from an experiment config", cli::add_train);
   add("bench", "measure this machine: `bench latency` builds a space's per-layer latency table", cli::add_bench);
   add("eval", "evaluate one subnet of a trained supernet run (top-1, MACs, BitOPs, bytes)", cli::add_eval);
+  add("search", "search a trained run for the best subnet under hardware budgets (predictor + evolution)",
+      cli::add_search);
   add("plot", "draw a run's training curves (metrics.jsonl) to PNG with gnuplot", cli::add_plot);
 
   try {

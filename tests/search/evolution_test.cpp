@@ -1,0 +1,191 @@
+// Evolution, GA and random search on a synthetic objective whose constrained optimum is found by brute force;
+// budgets are respected; an impossible budget names the smallest achievable value.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "oqa/cost/cost.h"
+#include "oqa/search/encoding.h"
+#include "oqa/search/evolution.h"
+#include "oqa/search/pareto.h"
+#include "oqa/util/error.h"
+#include "search/search_test_support.h"
+
+using namespace oqa;
+
+namespace {
+
+struct Fixture {
+  std::shared_ptr<space::Space> space = test::small_space();
+  search::Encoder encoder{*space, search::Encoding::kArch};
+  std::vector<double> weight;
+  std::vector<space::Subnet> all = test::all_subnets(*space, "w4a4");
+
+  Fixture() {
+    std::mt19937 rng(5);
+    std::normal_distribution<double> n(0, 1);
+    for (size_t i = 0; i < encoder.size(); ++i) weight.push_back(n(rng));
+  }
+  // Synthetic accuracy: a fixed random linear function of the architecture one-hot.
+  double score(const space::Subnet& s) const {
+    std::vector<float> x(encoder.size());
+    encoder.encode_into(s, x.data());
+    double v = 0;
+    for (size_t i = 0; i < x.size(); ++i) v += weight[i] * x[i];
+    return v;
+  }
+  search::SearchProblem problem(double macs_limit) const {
+    search::SearchProblem p;
+    p.space = space.get();
+    p.normalize = [this](space::Subnet s) { return train::apply_stage_quant(*space, std::move(s), "w4a4"); };
+    p.score = [this](const std::vector<space::Subnet>& v) {
+      std::vector<double> out;
+      for (const auto& s : v) out.push_back(score(s));
+      return out;
+    };
+    p.costs = [this](const space::Subnet& s) {
+      const cost::CostSummary c = cost::count(*space, s);
+      search::Costs out;
+      out.macs = c.macs;
+      out.bitops = c.bitops;
+      out.bytes = c.bytes;
+      out.params = c.params;
+      return out;
+    };
+    p.budgets = {{search::Metric::kMacs, macs_limit}};
+    p.objective = search::Metric::kMacs;
+    p.stage = "w4a4";
+    return p;
+  }
+  double median_macs() const {
+    std::vector<double> m;
+    for (const auto& s : all) m.push_back(cost::count(*space, s).macs);
+    std::nth_element(m.begin(), m.begin() + m.size() / 2, m.end());
+    return m[m.size() / 2];
+  }
+  double brute_best(double limit) const {
+    double best = -1e300;
+    for (const auto& s : all)
+      if (cost::count(*space, s).macs <= limit) best = std::max(best, score(s));
+    return best;
+  }
+};
+
+void expect_within_budget(const search::SearchResult& r, double limit) {
+  EXPECT_LE(r.best.costs.macs, limit);
+  for (const auto& c : r.population) EXPECT_LE(c.costs.macs, limit);
+  for (const auto& c : r.front) EXPECT_LE(c.costs.macs, limit);
+}
+
+}  // namespace
+
+TEST(Evolution, SpaceHasTheExpectedNetworkCount) {
+  Fixture f;
+  EXPECT_EQ(f.all.size(), 400u);  // per stage: 2 x 2 (depth 1) + 16 (depth 2) = 20; two stages
+}
+
+TEST(Evolution, EvolutionAndGaReachTheConstrainedOptimum) {
+  Fixture f;
+  const double limit = f.median_macs(), optimum = f.brute_best(limit);
+  for (auto algo : {search::Algorithm::kEvolution, search::Algorithm::kGenetic}) {
+    search::EvolutionOptions o;
+    o.algorithm = algo;
+    o.population = 30;
+    o.generations = 40;
+    o.seed = 3;
+    const search::SearchResult r = search::evolve(f.problem(limit), o);
+    EXPECT_NEAR(r.best.score, optimum, 1e-9) << search::algorithm_name(algo);
+    EXPECT_EQ(r.best_per_generation.size(), 40u);
+    EXPECT_TRUE(std::is_sorted(r.best_per_generation.begin(), r.best_per_generation.end()))
+        << "the best never gets worse (parents / elites survive)";
+    expect_within_budget(r, limit);
+    EXPECT_GT(r.rejected, 0) << "a median budget rejects some draws";
+  }
+}
+
+TEST(Evolution, MultiObjectiveFrontMatchesTheBruteForceFront) {
+  Fixture f;
+  const double limit = f.median_macs();
+  search::EvolutionOptions o;
+  o.algorithm = search::Algorithm::kGenetic;
+  o.multi_objective = true;
+  o.population = 40;
+  o.generations = 40;
+  const search::SearchResult r = search::evolve(f.problem(limit), o);
+  expect_within_budget(r, limit);
+  std::vector<double> score, macs;
+  for (const auto& s : f.all) {
+    const double m = cost::count(*f.space, s).macs;
+    if (m > limit) continue;
+    score.push_back(f.score(s));
+    macs.push_back(m);
+  }
+  const auto truth = search::accuracy_cost_front(score, macs);
+  size_t found = 0;
+  for (size_t i : truth)
+    for (const auto& c : r.front)
+      if (std::abs(c.score - score[i]) < 1e-9 && c.costs.macs == macs[i]) ++found;
+  EXPECT_GE(found, truth.size() * 9 / 10) << found << " of " << truth.size() << " true front points found";
+  // The returned front is non-dominated among itself and sorted by cost.
+  for (size_t i = 1; i < r.front.size(); ++i) {
+    EXPECT_LT(r.front[i - 1].costs.macs, r.front[i].costs.macs);
+    EXPECT_LT(r.front[i - 1].score, r.front[i].score);
+  }
+}
+
+TEST(Evolution, RandomSearchRespectsBudgetsAndCountsEvaluations) {
+  Fixture f;
+  const double limit = f.median_macs();
+  const search::SearchResult r = search::random_search(f.problem(limit), 50, 1);
+  EXPECT_EQ(r.scored, 50);
+  expect_within_budget(r, limit);
+  EXPECT_LE(r.best.score, f.brute_best(limit) + 1e-9);
+}
+
+TEST(Evolution, ImpossibleBudgetNamesTheSmallestAchievableValue) {
+  Fixture f;
+  const double smallest = cost::count(*f.space, train::apply_stage_quant(*f.space, f.space->smallest(), "w4a4")).macs;
+  search::EvolutionOptions o;
+  try {
+    search::evolve(f.problem(smallest * 0.5), o);
+    FAIL() << "expected an error";
+  } catch (const util::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.kind(), util::ErrorKind::kUsage);
+    EXPECT_NE(msg.find("smallest achievable macs at stage w4a4 is " + search::format_scaled(smallest)),
+              std::string::npos)
+        << msg;
+  }
+  // At exactly the smallest value the search succeeds and returns the smallest network.
+  o.population = 4;
+  o.generations = 2;
+  const search::SearchResult r = search::evolve(f.problem(smallest), o);
+  EXPECT_EQ(r.best.costs.macs, smallest);
+}
+
+TEST(Budget, ParsesKindsAndSuffixesAndRejectsBadValues) {
+  const search::Budget b = search::parse_budget("bitops=90M");
+  EXPECT_EQ(b.metric, search::Metric::kBitops);
+  EXPECT_DOUBLE_EQ(b.limit, 90e6);
+  EXPECT_DOUBLE_EQ(search::parse_budget("bytes=1.5K").limit, 1500);
+  EXPECT_DOUBLE_EQ(search::parse_budget("bits=3").limit, 3);
+  for (const char* bad : {"bitops", "bitop=3M", "macs=-1", "macs=abc", "macs=", "macs=3X"}) {
+    try {
+      search::parse_budget(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kUsage) << bad;
+    }
+  }
+  try {
+    search::parse_budget("bitop=3M");
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'bitops'"), std::string::npos) << e.what();
+  }
+  search::Costs c;
+  c.avg_weight_bits = 2.5;
+  c.avg_act_bits = 3.5;
+  EXPECT_FALSE(search::parse_budget("bits=3").admits(c));  // bits bounds both averages
+  EXPECT_TRUE(search::parse_budget("wbits=3").admits(c));
+}

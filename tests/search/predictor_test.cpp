@@ -1,0 +1,118 @@
+// Accuracy predictor: learns a synthetic function of the encoding (Kendall tau > 0.9 on held-out points),
+// the quant encoding sees bit-widths the arch encoding cannot, and save/load reproduces predictions.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "oqa/search/kendall.h"
+#include "oqa/search/predictor.h"
+#include "oqa/space/mbv3_space.h"
+#include "oqa/util/error.h"
+#include "search/search_test_support.h"
+#include "util/test_dir.h"
+
+using namespace oqa;
+
+namespace {
+
+// A smooth nonlinear "accuracy": saturating in the capacity (kernel x expand) of the active blocks, plus half a
+// point per bit of every searched layer (so bit-widths move it by several points).
+double synthetic_accuracy(const space::Space& space, const space::Subnet& s) {
+  double capacity = 0;
+  for (const auto& st : s.stages)
+    for (int64_t b = 0; b < st.depth; ++b) capacity += 0.05 * static_cast<double>(st.kernel[b] * st.expand[b]);
+  // Bits of the layers that run (the genes of skipped blocks change nothing, as in a real network).
+  const auto values = space.gene_values(s);
+  const auto active = space.active_genes(s);
+  double bits = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!active[i]) continue;
+    const std::string& field = space.genes()[i].field;
+    if (field.rfind("quant.weight_bits", 0) == 0) bits += static_cast<double>(values[i]);
+    if (field.rfind("quant.act_bits", 0) == 0) bits += 0.5 * static_cast<double>(values[i]);
+  }
+  return 60 + 20 * std::tanh(capacity / 2) + 0.5 * bits;
+}
+
+struct Data {
+  std::vector<space::Subnet> subnets;
+  std::vector<double> top1;
+};
+
+Data make_data(const space::Space& space, int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Data d;
+  for (int i = 0; i < n; ++i) {
+    d.subnets.push_back(space.sample(rng));
+    d.top1.push_back(synthetic_accuracy(space, d.subnets.back()));
+  }
+  return d;
+}
+
+search::PredictorOptions options(search::Encoding e) {
+  search::PredictorOptions o;
+  o.encoding = e;
+  o.epochs = 100;
+  o.seed = 4;
+  return o;
+}
+
+}  // namespace
+
+TEST(Predictor, LearnsASyntheticFunctionWithKendallTauAbove09) {
+  auto space = test::small_space();
+  const Data train = make_data(*space, 800, 1), fresh = make_data(*space, 300, 2);
+  search::AccuracyPredictor p(*space, options(search::Encoding::kQuant));
+  const search::PredictorReport r = p.train(train.subnets, train.top1);
+  EXPECT_EQ(r.held_out_pairs, 160);
+  EXPECT_GT(r.kendall_tau, 0.9) << "held-out tau; train RMSE " << r.train_rmse << ", held-out RMSE " << r.rmse;
+  EXPECT_LT(r.rmse, 1.0) << "held-out RMSE (points of a target spanning ~20)";
+  // On points never seen in training, too.
+  EXPECT_GT(search::kendall_tau(p.predict(fresh.subnets), fresh.top1), 0.9);
+}
+
+TEST(Predictor, QuantEncodingSeesBitWidthsTheArchEncodingCannot) {
+  auto space = test::small_space();
+  const Data train = make_data(*space, 800, 1);
+  search::AccuracyPredictor arch(*space, options(search::Encoding::kArch));
+  search::AccuracyPredictor quant(*space, options(search::Encoding::kQuant));
+  EXPECT_LT(arch.encoder().size(), quant.encoder().size());
+  const double arch_rmse = arch.train(train.subnets, train.top1).rmse;
+  const double quant_rmse = quant.train(train.subnets, train.top1).rmse;
+  EXPECT_LT(quant_rmse * 2, arch_rmse) << "quant " << quant_rmse << " vs arch " << arch_rmse;
+}
+
+TEST(Predictor, SaveLoadReproducesPredictionsAndRefusesAnotherSpace) {
+  TestDir dir;
+  auto space = test::small_space();
+  const Data train = make_data(*space, 100, 1);
+  search::PredictorOptions o = options(search::Encoding::kQuant);
+  o.epochs = 100;
+  search::AccuracyPredictor p(*space, o);
+  p.train(train.subnets, train.top1);
+  const std::string prefix = (dir.path / "predictor").string();
+  p.save(prefix);
+  const search::AccuracyPredictor q = search::AccuracyPredictor::load(*space, prefix);
+  const auto a = p.predict(train.subnets), b = q.predict(train.subnets);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_DOUBLE_EQ(a[i], b[i]);
+  EXPECT_DOUBLE_EQ(q.report().rmse, p.report().rmse);
+
+  auto other = std::make_shared<space::Mbv3Space>(space::Mbv3Options{});
+  try {
+    search::AccuracyPredictor::load(*other, prefix);
+    FAIL() << "a predictor of another space was loaded";
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("predictor.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("another space"), std::string::npos) << e.what();
+  }
+  // Truncated weights: a clear error naming the file.
+  std::filesystem::resize_file(prefix + ".pt", 100);
+  try {
+    search::AccuracyPredictor::load(*space, prefix);
+    FAIL() << "truncated weights were loaded";
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("predictor.pt"), std::string::npos) << e.what();
+  }
+}
