@@ -28,5 +28,13 @@ for st in s["stages"]:
     print(f"[quickstart] {st['stage']:14s} {st['quant']:6s} {big:8.2f}% {small:8.2f}%{flag}")
 sys.exit(0 if ok else 1)
 PY
-echo "[quickstart] done: results in $RUN_DIR (config.json, metrics.jsonl, summary.json, one folder per stage)"
-echo "[quickstart] next: ${OQA_BUILD_DIR:-build}/oqa eval --run $RUN_DIR --subnet smallest;  ${OQA_BUILD_DIR:-build}/oqa plot $RUN_DIR"
+if python3 -c 'import json,sys; sys.exit(0 if "stages" in json.load(open(sys.argv[1])) else 1)' "$RUN_DIR/summary.json"; then
+  # Supernet pipeline: search the last stage for the best subnet under the config's budgets (search section).
+  STAGE="$(python3 -c 'import json,sys; print([s for s in json.load(open(sys.argv[1]))["stages"] if not s["stage"].startswith("direct-")][-1]["stage"])' "$RUN_DIR/summary.json")"
+  echo "[quickstart] searching stage $STAGE of $RUN_DIR under the config's budgets"
+  start=$(date +%s)
+  "${OQA_BUILD_DIR:-build}/oqa" search --run "$RUN_DIR" --stage "$STAGE"
+  echo "[quickstart] search took $(( $(date +%s) - start )) s; chosen subnet: $RUN_DIR/search/$STAGE/best.json"
+fi
+echo "[quickstart] done: results in $RUN_DIR (config.json, metrics.jsonl, summary.json, one folder per stage, search/)"
+echo "[quickstart] next: ${OQA_BUILD_DIR:-build}/oqa eval --run $RUN_DIR --subnet $RUN_DIR/search/${STAGE:-w2a2}/best.json;  ${OQA_BUILD_DIR:-build}/oqa plot $RUN_DIR"
