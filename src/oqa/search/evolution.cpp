@@ -8,15 +8,20 @@
 #include <unordered_set>
 
 #include "oqa/search/pareto.h"
+#include "oqa/train/subnet_sampler.h"
 #include "oqa/util/error.h"
 #include "oqa/util/hash.h"
 
 namespace oqa::search {
 namespace {
 
-// A fast identity of a subnet's network: hash of its canonical gene values.
+// A fast identity of a subnet's network: hash of its gene values with the genes of skipped blocks at their
+// first choice (Space::canonical without its validation and JSON work; candidates are valid by construction).
 uint64_t gene_key(const space::Space& space, const space::Subnet& s) {
-  const std::vector<int64_t> values = space.gene_values(space.canonical(s));
+  std::vector<int64_t> values = space.gene_values(s);
+  const std::vector<bool> active = space.active_genes(s);
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!active[i]) values[i] = space.genes()[i].choices[0];
   return util::fnv1a64(
       std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(int64_t)));
 }
@@ -28,8 +33,7 @@ class Evaluator {
 
   space::Subnet normalize(space::Subnet s) const { return p_.normalize ? p_.normalize(std::move(s)) : s; }
 
-  const Costs& costs(const space::Subnet& s) {
-    const uint64_t key = gene_key(*p_.space, s);
+  const Costs& costs(const space::Subnet& s, uint64_t key) {
     auto it = cache_.find(key);
     if (it == cache_.end()) it = cache_.emplace(key, p_.costs(s)).first;
     return it->second;
@@ -47,7 +51,8 @@ class Evaluator {
     for (int64_t t = 0; t < max_tries; ++t) {
       Candidate c;
       c.subnet = normalize(make());
-      c.costs = costs(c.subnet);
+      c.key = gene_key(*p_.space, c.subnet);
+      c.costs = costs(c.subnet, c.key);
       if (feasible(c.costs)) return c;
       ++r_.rejected;
     }
@@ -114,13 +119,13 @@ std::vector<size_t> selection_order(const std::vector<Candidate>& cands, bool mu
 }
 
 // The first n of `cands` in selection order, skipping exact duplicates.
-std::vector<Candidate> select(const space::Space& space, const std::vector<Candidate>& cands, size_t n,
+std::vector<Candidate> select(const std::vector<Candidate>& cands, size_t n,
                               bool multi_objective, Metric objective) {
   std::vector<Candidate> out;
   std::unordered_set<uint64_t> seen;
   for (size_t i : selection_order(cands, multi_objective, objective)) {
     if (out.size() == n) break;
-    if (!seen.insert(gene_key(space, cands[i].subnet)).second) continue;
+    if (!seen.insert(cands[i].key).second) continue;
     out.push_back(cands[i]);
   }
   return out;
@@ -154,6 +159,15 @@ Algorithm parse_algorithm(const std::string& name) {
   if (name == "ga") return Algorithm::kGenetic;
   if (name == "random") return Algorithm::kRandom;
   throw util::usage_error("search algorithm must be evolution, ga or random").value(name);
+}
+
+std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space, const std::string& quant) {
+  if (quant == "mixed") return [](space::Subnet s) { return s; };
+  const std::vector<space::LayerQuant> q = train::apply_stage_quant(space, space.largest(), quant).quant;
+  return [q](space::Subnet s) {
+    s.quant = q;
+    return s;
+  };
 }
 
 void check_budgets(const SearchProblem& p) {
@@ -194,7 +208,7 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
   for (int64_t gen = 0; gen < o.generations; ++gen) {
     std::vector<Candidate> children;
     if (o.algorithm == Algorithm::kEvolution) {
-      const std::vector<Candidate> parents = select(space, pop, n_parents, o.multi_objective, p.objective);
+      const std::vector<Candidate> parents = select(pop, n_parents, o.multi_objective, p.objective);
       for (size_t i = 0; i < n_mutate; ++i)
         children.push_back(ev.draw([&] { return space.mutate(pick(parents).subnet, o.mutate_prob, rng); }, o.max_tries));
       while (children.size() + parents.size() < pop_n)
@@ -226,13 +240,13 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
             o.max_tries));
       ev.score(children);
       pop.insert(pop.end(), children.begin(), children.end());
-      pop = select(space, pop, pop_n, o.multi_objective, p.objective);
+      pop = select(pop, pop_n, o.multi_objective, p.objective);
     }
     const Candidate best = best_of(pop);
     r.best_per_generation.push_back(best.score);
     if (on_generation) on_generation(gen, best);
   }
-  r.population = select(space, pop, pop.size(), false, p.objective);
+  r.population = select(pop, pop.size(), false, p.objective);
   r.best = r.population.front();
   r.front = ev.front();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -249,7 +263,7 @@ SearchResult random_search(const SearchProblem& p, int64_t evaluations, uint64_t
   for (int64_t i = 0; i < std::max<int64_t>(1, evaluations); ++i)
     all.push_back(ev.draw([&] { return p.space->sample(rng); }, 10000));
   ev.score(all);
-  r.population = select(*p.space, all, std::min<size_t>(all.size(), 100), false, p.objective);
+  r.population = select(all, std::min<size_t>(all.size(), 100), false, p.objective);
   r.best = best_of(all);
   r.front = ev.front();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -17,6 +17,7 @@ struct Candidate {
   space::Subnet subnet;
   double score = 0;  // predicted (or synthetic) accuracy: higher is better
   Costs costs;
+  uint64_t key = 0;  // identity of the network (canonical gene values), set by the search
 };
 
 struct SearchProblem {
@@ -58,6 +59,10 @@ struct SearchResult {
   double seconds = 0;
   std::vector<double> best_per_generation;
 };
+
+// SearchProblem::normalize for a training stage: every searched layer at the stage's quantization ("w2a2",
+// "float"), resolved once so each call only copies it; "mixed" keeps the sampled quantization.
+std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space, const std::string& quant);
 
 // Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at the
 // stage), naming the budget and that value.

@@ -33,7 +33,7 @@ std::string draw_pareto_plot(const ParetoPlot& plot, const std::string& out_dir)
   script << "set terminal png size 1100,650\nset output " << util::gp_quoted(png + ".part") << "\n"
          << "set title " << util::gp_quoted(plot.title) << " noenhanced\nset xlabel "
          << util::gp_quoted(plot.cost_label) << " noenhanced\nset ylabel 'top-1 (%)'\nset grid\n"
-         << "set key outside right\nset format x '%.4s%c'\n";  // 1.02e8 -> 102M
+         << "set key outside right\nset format x '%.1s%c'\n";  // 1.022e8 -> 102.2M
   if (plot.budget > 0)
     script << "set arrow from " << fmt::format("{:.9g}", plot.budget) << ", graph 0 to "
            << fmt::format("{:.9g}", plot.budget) << ", graph 1 nohead dt 2 lc rgb '#d62728'\n"

@@ -101,7 +101,7 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
     if (table) c.latency_ms = table->predict(space::extract_static(net, s));
     return c;
   };
-  auto normalize = [&](space::Subnet s) { return train::apply_stage_quant(space, std::move(s), quant); };
+  const auto normalize = stage_normalizer(space, quant);
 
   SearchProblem problem;
   problem.space = &space;
