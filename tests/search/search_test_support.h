@@ -6,25 +6,18 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "oqa/space/make_space.h"
 #include "oqa/space/space.h"
 #include "oqa/train/subnet_sampler.h"
 #include "oqa/util/config.h"
+#include "train_supernet/supernet_test_support.h"
 
 namespace oqa::test {
 
-// Two elastic stages (depth 1-2, kernel 3/5, expand 2/3) at 16 px, bits 2-4: 400 architectures.
+// The space of the supernet training tests' tiny config: two elastic stages (depth 1-2, kernel 3/5, expand 2/3)
+// at 16 px, bits 2-4: 400 architectures.
 inline std::shared_ptr<space::Space> small_space() {
-  util::Config c = util::Config::from_json(nlohmann::json::parse(R"({"space": {
-      "kind": "mbv3", "input_channels": 1, "classes": 10, "resolutions": [16],
-      "stem": {"channels": 8}, "first_block": {"channels": 8},
-      "stages": [{"channels": 12, "stride": 2, "act": "relu", "se": false},
-                 {"channels": 16, "stride": 2, "act": "hswish", "se": true}],
-      "kernel": [3, 5], "expand": [2, 3], "depth": [1, 2], "final_expand": 32, "feature_mix": 32,
-      "quant": {"weight_bits": [2, 3, 4], "act_bits": [2, 3, 4]}}})"),
-                                           "test-space");
+  util::Config c = util::Config::from_json(tiny_config(), "test-config");
   return space::make_space(c.root().child("space"));
 }
 

@@ -63,22 +63,22 @@ std::vector<AccuracyRecord> build_accuracy_dataset(const space::Space& space,
     }
   }
   std::vector<AccuracyRecord> out(subnets.size());
+  std::vector<bool> measured(subnets.size(), false);  // out[i].top1 is known (cached or measured now)
   std::vector<size_t> todo;
   for (size_t i = 0; i < subnets.size(); ++i) {
     out[i].subnet = subnets[i];
     auto it = known.find(space.hash_hex(subnets[i]));
     if (it != known.end()) {
       out[i].top1 = it->second;
+      measured[i] = true;
     } else {
       todo.push_back(i);
     }
   }
   auto save = [&] {
     util::Json records = util::Json::array();  // the subnets measured so far, in list order
-    for (size_t i = 0; i < subnets.size(); ++i) {
-      auto it = known.find(space.hash_hex(subnets[i]));
-      if (it != known.end()) records.push_back({{"subnet", space::to_json(subnets[i])}, {"top1", it->second}});
-    }
+    for (size_t i = 0; i < subnets.size(); ++i)
+      if (measured[i]) records.push_back({{"subnet", space::to_json(subnets[i])}, {"top1", out[i].top1}});
     util::write_json(path, {{"format", "oqa-accuracy-dataset"}, {"version", 1}, {"settings", settings},
                             {"records", records}});
   };
@@ -93,7 +93,7 @@ std::vector<AccuracyRecord> build_accuracy_dataset(const space::Space& space,
   int64_t since_save = 0;
   for (size_t i : todo) {
     out[i].top1 = measure(subnets[i]);
-    known[space.hash_hex(subnets[i])] = out[i].top1;
+    measured[i] = true;
     progress.advance(1, fmt::format("last {:.2f}%", out[i].top1));
     if (++since_save >= save_every) {
       save();
