@@ -87,8 +87,10 @@ Runner add_bench(CLI::App& app, const GlobalOptions&) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   latency->add_option("--seed", a->seed, "seed of the weights and the random subnets")->capture_default_str();
-  return [a, latency]() -> int {
+  const Runner deploy = add_bench_deploy(app);
+  return [a, latency, deploy]() -> int {
     if (latency->parsed()) return run_latency(*a);
+    if (deploy) return deploy();
     return static_cast<int>(util::ErrorKind::kUsage);
   };
 }

@@ -23,5 +23,9 @@ Runner add_bench(CLI::App& app, const GlobalOptions& global);
 Runner add_eval(CLI::App& app, const GlobalOptions& global);
 Runner add_plot(CLI::App& app, const GlobalOptions& global);
 Runner add_search(CLI::App& app, const GlobalOptions& global);
+// `bench deploy` under the bench subcommand; the runner returns 0 without running when it was not chosen.
+Runner add_bench_deploy(CLI::App& bench);
+Runner add_export(CLI::App& app, const GlobalOptions& global);
+Runner add_infer(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace oqa::cli

@@ -6,7 +6,6 @@
 #include "oqa/data/registry.h"
 #include "oqa/train/run_reader.h"
 #include "oqa/train/subnet_eval.h"
-#include "oqa/train/subnet_sampler.h"
 #include "oqa/util/config.h"
 #include "oqa/util/error.h"
 
@@ -19,19 +18,10 @@ struct EvalArgs {
   bool json = false;
 };
 
-space::Subnet read_subnet(const space::Space& space, const std::string& arg, const std::string& stage_quant) {
-  if (arg == "largest") return train::apply_stage_quant(space, space.largest(), stage_quant);
-  if (arg == "smallest") return train::apply_stage_quant(space, space.smallest(), stage_quant);
-  const util::Json j = util::read_json(arg);
-  space::Subnet s = space.parse(j, arg);
-  // A subnet file without "quant" is evaluated at the stage's quantization.
-  return j.is_object() && j.contains("quant") ? s : train::apply_stage_quant(space, s, stage_quant);
-}
-
 int run_eval(const EvalArgs& a) {
   train::LoadedRun run = train::load_run(a.run, a.stage);
   const train::Experiment& e = run.experiment;
-  const space::Subnet subnet = read_subnet(*e.space, a.subnet, run.stage.quant);
+  const space::Subnet subnet = train::read_subnet_arg(*e.space, a.subnet, run.stage.quant);
   data::Splits splits = data::open_splits(e.data, e.seed);
   const data::DatasetPtr split = a.split == "val" ? splits.val : splits.test;
   if (!split || split->size() == 0) throw util::usage_error("the run's data has no " + a.split + " split");

@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   add("eval", "evaluate one subnet of a trained supernet run (top-1, MACs, BitOPs, bytes)", cli::add_eval);
   add("search", "search a trained run for the best subnet under hardware budgets (predictor + evolution)",
       cli::add_search);
+  add("export", "export a subnet of a trained run with its quantized weights: packed .oqa and/or ONNX",
+      cli::add_export);
+  add("infer", "run an exported .oqa model with the integer runtime (top-1, images/s) or classify one image",
+      cli::add_infer);
   add("plot", "draw a run's training curves (metrics.jsonl) to PNG with gnuplot", cli::add_plot);
 
   try {

@@ -70,9 +70,8 @@ const std::string& ImageFolderDataset::path(size_t i) const {
   return files_[i];
 }
 
-void ImageFolderDataset::read_image(size_t i, uint8_t* dst) const {
-  const std::string& file = path(i);
-  const int want = static_cast<int>(shape_.channels);
+void decode_image(const std::string& file, const ImageShape& shape, uint8_t* dst) {
+  const int want = static_cast<int>(shape.channels);
   int w = 0, h = 0, n = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> img(stbi_load(file.c_str(), &w, &h, &n, want), stbi_image_free);
   if (!img) {
@@ -83,7 +82,7 @@ void ImageFolderDataset::read_image(size_t i, uint8_t* dst) const {
 
   // stb gives interleaved HWC; make it CHW, then resize (a copy when the size already matches).
   const size_t plane = static_cast<size_t>(w) * static_cast<size_t>(h);
-  const bool same = h == shape_.height && w == shape_.width;
+  const bool same = h == shape.height && w == shape.width;
   std::vector<uint8_t> chw(same ? 0 : plane * static_cast<size_t>(want));
   uint8_t* planar = same ? dst : chw.data();
   for (int c = 0; c < want; ++c) {
@@ -91,7 +90,11 @@ void ImageFolderDataset::read_image(size_t i, uint8_t* dst) const {
     uint8_t* d = planar + static_cast<size_t>(c) * plane;
     for (size_t p = 0; p < plane; ++p) d[p] = s[p * static_cast<size_t>(want)];
   }
-  if (!same) resize_bilinear_u8(chw.data(), want, h, w, dst, shape_.height, shape_.width);
+  if (!same) resize_bilinear_u8(chw.data(), want, h, w, dst, shape.height, shape.width);
+}
+
+void ImageFolderDataset::read_image(size_t i, uint8_t* dst) const {
+  decode_image(path(i), shape_, dst);
 }
 
 DatasetPtr load_image_folder(const std::string& root, ImageShape shape) {

@@ -37,6 +37,10 @@ class ImageFolderDataset final : public Dataset {
 
 DatasetPtr load_image_folder(const std::string& root, ImageShape shape);
 
+// Decodes one image file (jpg, png, bmp, ...) to CHW uint8 of `shape` (channels 1 or 3; resized bilinearly).
+// An undecodable file is an input error naming it.
+void decode_image(const std::string& file, const ImageShape& shape, uint8_t* dst);
+
 // True for the extensions the reader accepts (.jpg .jpeg .png .bmp, any case).
 bool is_image_file_name(const std::string& file_name);
 

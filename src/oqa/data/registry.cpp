@@ -36,9 +36,19 @@ std::string idx_file(const std::string& root, const std::string& name) {
   throw util::input_error("dataset file not found (also tried " + raw.string() + ")").file(gz.string());
 }
 
+// The first n samples of d (all of them when n is 0 or not smaller).
+DatasetPtr first(DatasetPtr d, int64_t n) {
+  if (!d || n <= 0 || static_cast<size_t>(n) >= d->size()) return d;
+  std::vector<size_t> indices(static_cast<size_t>(n));
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;
+  return subset(std::move(d), std::move(indices));
+}
+
 Splits split(DatasetPtr train_full, DatasetPtr test, const DataOptions& opt, uint64_t seed) {
   Splits s;
   std::tie(s.train, s.val) = split_train_val(std::move(train_full), opt.val_fraction, seed);
+  s.train = first(s.train, opt.train_images);
+  s.val = first(s.val, opt.val_images);
   s.test = std::move(test);
   return s;
 }

@@ -15,6 +15,7 @@ struct DataOptions {
   int64_t image_size = 0;  // image-folder: resize to this (default 32); synthetic: size (default 28)
   int64_t channels = 0;    // image-folder: 1 or 3 (default 3); synthetic: default 1
   int64_t synthetic_train = 2048, synthetic_test = 512, synthetic_classes = 10;
+  int64_t train_images = 0, val_images = 0;  // > 0: keep only the first N of the split (quick runs, tests)
 };
 
 struct Splits {

@@ -13,6 +13,8 @@ void read_data(util::ConfigNode node, Experiment& e) {
                               {"fashion-mnist", "mnist", "cifar10", "cifar100", "image-folder", "synthetic"});
   d.root = node.get<std::string>("root", d.root);
   d.val_fraction = node.get_range("val_fraction", d.val_fraction, 0.0, 0.9);
+  d.train_images = node.get_int_range("train_images", d.train_images, 0, int64_t{1} << 40);
+  d.val_images = node.get_int_range("val_images", d.val_images, 0, int64_t{1} << 40);
   d.image_size = node.get_int_range("image_size", d.image_size, 0, 4096);
   d.channels = node.get_int_range("channels", d.channels, 0, 3);
   d.synthetic_train = node.get_int_range("synthetic_train", d.synthetic_train, 1, 10000000);

@@ -5,7 +5,9 @@
 
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/supernet_pipeline.h"
+#include "oqa/train/subnet_sampler.h"
 #include "oqa/train/supernet_stage.h"
+#include "oqa/util/config.h"
 #include "oqa/util/error.h"
 
 namespace oqa::train {
@@ -37,6 +39,14 @@ LoadedRun load_run(const std::string& run_dir, const std::string& stage) {
   run.net = space::make_supernet(e.space);
   load_checkpoint(path, *run.net, nullptr, /*restore_rng=*/false);
   return run;
+}
+
+space::Subnet read_subnet_arg(const space::Space& space, const std::string& arg, const std::string& stage_quant) {
+  if (arg == "largest") return apply_stage_quant(space, space.largest(), stage_quant);
+  if (arg == "smallest") return apply_stage_quant(space, space.smallest(), stage_quant);
+  const util::Json j = util::read_json(arg);
+  space::Subnet s = space.parse(j, arg);
+  return j.is_object() && j.contains("quant") ? s : apply_stage_quant(space, s, stage_quant);
 }
 
 }  // namespace oqa::train

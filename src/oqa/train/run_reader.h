@@ -21,4 +21,8 @@ struct LoadedRun {
 // stage and the stages available.
 LoadedRun load_run(const std::string& run_dir, const std::string& stage = "");
 
+// The subnet a command line names: "largest" / "smallest" (at the stage's quantization) or a subnet JSON file
+// (a file without "quant" gets the stage's). Errors name the file and field.
+space::Subnet read_subnet_arg(const space::Space& space, const std::string& arg, const std::string& stage_quant);
+
 }  // namespace oqa::train

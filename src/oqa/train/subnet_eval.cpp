@@ -15,17 +15,21 @@ data::LoaderOptions eval_loader_options(const data::LoaderOptions& train, int64_
   return o;
 }
 
-EvalResult evaluate_subnet(space::Supernet& net, const space::Subnet& subnet, const data::DatasetPtr& eval_set,
-                           const SubnetEvalSetup& setup, const std::string& label) {
+void prepare_subnet(space::Supernet& net, const space::Subnet& subnet, const SubnetEvalSetup& setup) {
   net.set_active(subnet);
-  auto forward = [&](const torch::Tensor& x) { return net.forward(x); };
   if (setup.bn_images > 0 && setup.calibration) {
     data::LoaderOptions calib = setup.loader;
     calib.shuffle = true;
     data::Loader calib_loader(setup.calibration, calib);
-    recalibrate_bn(net, forward, calib_loader, setup.bn_images);
+    recalibrate_bn(net, [&](const torch::Tensor& x) { return net.forward(x); }, calib_loader, setup.bn_images);
   }
   net.eval();
+}
+
+EvalResult evaluate_subnet(space::Supernet& net, const space::Subnet& subnet, const data::DatasetPtr& eval_set,
+                           const SubnetEvalSetup& setup, const std::string& label) {
+  prepare_subnet(net, subnet, setup);
+  auto forward = [&](const torch::Tensor& x) { return net.forward(x); };
   data::Loader loader(eval_set, setup.loader);
   return evaluate(forward, loader, label);
 }

@@ -21,8 +21,11 @@ struct SubnetEvalSetup {
 // the last partial batch.
 data::LoaderOptions eval_loader_options(const data::LoaderOptions& train, int64_t batch_size);
 
-// Sets subnet active, recalibrates BN on setup.bn_images training images (seeded shuffle), then evaluates it
-// in eval mode on `eval_set`. The supernet is left in eval mode with the recalibrated statistics.
+// Sets subnet active and recalibrates BN on setup.bn_images training images (seeded shuffle); leaves the
+// supernet in eval mode with the recalibrated statistics (what evaluation and export start from).
+void prepare_subnet(space::Supernet& net, const space::Subnet& subnet, const SubnetEvalSetup& setup);
+
+// prepare_subnet, then evaluates the subnet in eval mode on `eval_set`. The supernet is left in eval mode with the recalibrated statistics.
 EvalResult evaluate_subnet(space::Supernet& net, const space::Subnet& subnet, const data::DatasetPtr& eval_set,
                            const SubnetEvalSetup& setup, const std::string& label = "eval");
 

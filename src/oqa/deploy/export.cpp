@@ -1,0 +1,70 @@
+// export_subnet: load run, BN-recalibrate the chosen subnet, extract it as a static model.
+#include "oqa/deploy/export.h"
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "oqa/cost/cost.h"
+#include "oqa/data/registry.h"
+#include "oqa/space/supernet.h"
+#include "oqa/train/run_reader.h"
+#include "oqa/train/subnet_eval.h"
+#include "oqa/util/error.h"
+
+namespace oqa::deploy {
+
+DeployModel export_subnet(const ExportSource& source) {
+  train::LoadedRun run = train::load_run(source.run, source.stage);
+  const train::Experiment& e = run.experiment;
+  std::string arg = source.subnet;
+  if (arg == "best") {
+    arg = source.run + "/search/" + run.stage.name + "/best.json";
+    if (!std::filesystem::exists(arg))
+      throw util::input_error("no searched subnet for stage " + run.stage.name + ": run `oqa search --run " +
+                              source.run + " --stage " + run.stage.name +
+                              "` first, or pass --subnet largest|smallest|FILE")
+          .file(arg);
+  }
+  const space::Subnet subnet = train::read_subnet_arg(*e.space, arg, run.stage.quant);
+  const data::Splits splits = data::open_splits(e.data, e.seed);
+  const train::SubnetEvalSetup setup{splits.train,
+                                     train::eval_loader_options(e.loader, e.train.eval_batch_size),
+                                     source.bn_images >= 0 ? source.bn_images : e.supernet.bn_recal_images};
+  torch::NoGradGuard no_grad;
+  train::prepare_subnet(*run.net, subnet, setup);
+  DeployModel m(space::extract_static(*run.net, subnet));
+  m.mean = e.loader.transform.mean;
+  m.std = e.loader.transform.std;
+  m.info = {{"run", source.run},
+            {"stage", run.stage.name},
+            {"subnet", space::to_json(subnet)},
+            {"subnet_source", arg},
+            {"bn_images", setup.bn_images},
+            {"cost", cost::count(*e.space, subnet).to_json()},
+            {"data",
+             {{"dataset", e.data.dataset},
+              {"root", e.data.root},
+              {"seed", e.seed},
+              {"val_fraction", e.data.val_fraction},
+              {"val_images", e.data.val_images}}},
+            {"oqa_version", OQA_VERSION}};
+  return m;
+}
+
+DeployModel float_weights(const DeployModel& m) {
+  DeployModel out(nn::StaticModel(m.model.in_channels(), m.model.resolution()));
+  out.mean = m.mean;
+  out.std = m.std;
+  out.info = m.info;
+  for (nn::StaticLayer l : m.model.layers()) {
+    if (l.op == nn::StaticOp::kConv || l.op == nn::StaticOp::kLinear) {
+      l.weight_quant = nn::StaticQuant{};
+      l.input_quant = nn::StaticQuant{};
+    }
+    out.model.add(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace oqa::deploy

@@ -1,0 +1,28 @@
+// Export: from a trained supernet run to a DeployModel of one subnet (BN recalibrated, static, no
+// retraining).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "oqa/deploy/deploy_model.h"
+
+namespace oqa::deploy {
+
+struct ExportSource {
+  std::string run;    // run directory of `oqa train`
+  std::string stage;  // stage folder ("" = the last trained)
+  std::string subnet =
+      "best";              // best (RUN/search/<stage>/best.json) | largest | smallest | a subnet JSON file
+  int64_t bn_images = -1;  // BN recalibration images (-1: the run's config)
+};
+
+// Loads the stage's weights, activates the subnet, recalibrates its batch norms on training images and
+// extracts the static model with its trained step sizes. info records the run, stage, subnet, costs and the
+// dataset (name, root, seed, val_fraction) so `oqa infer` can find the same test images.
+DeployModel export_subnet(const ExportSource& source);
+
+// The same model with every quantized weight turned back to float32 (the size a float export would have).
+DeployModel float_weights(const DeployModel& m);
+
+}  // namespace oqa::deploy

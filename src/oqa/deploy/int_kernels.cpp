@@ -1,0 +1,187 @@
+// Integer kernels: quantization, im2col, the packed int16 GEMM (AVX2 madd, generic fallback), depthwise conv.
+#include "oqa/deploy/int_kernels.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <ATen/Parallel.h>
+
+namespace oqa::deploy::detail {
+namespace {
+
+constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: (t + magic) - magic rounds half to even
+constexpr int64_t kBlockCols = 16;
+
+int64_t grain_rows(int64_t work_per_row) {
+  return std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, work_per_row));
+}
+
+__attribute__((target_clones("avx2", "default"))) void quantize_span(const float* x, int64_t r0, int64_t r1,
+                                                                     int64_t cc, float s, float b, float qn,
+                                                                     float qp, int16_t* q, int64_t qs) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const float* xr = x + i * cc;
+    int16_t* qr = q + i * qs;
+    for (int64_t c = 0; c < cc; ++c) {
+      float t = (xr[c] - b) / s;
+      t = t < qn ? qn : t;
+      t = t > qp ? qp : t;
+      qr[c] = static_cast<int16_t>((t + kRoundMagic) - kRoundMagic);
+    }
+    for (int64_t c = cc; c < qs; ++c) qr[c] = 0;
+  }
+}
+
+// One block of 16 columns for rows [r0, r1) with AVX2: 4 rows at a time, 8 accumulators.
+__attribute__((target("avx2"))) void gemm_block_avx2(const int16_t* a, int64_t r0, int64_t r1, int64_t lda,
+                                                     const int16_t* bp, int64_t kp, int32_t* c, int64_t ldc,
+                                                     int64_t cols) {
+  alignas(32) int32_t tile[4][kBlockCols];
+  int64_t i = r0;
+  for (; i < r1; i += 4) {
+    const int64_t rows = std::min<int64_t>(4, r1 - i);
+    const int16_t* ar[4];
+    for (int64_t r = 0; r < 4; ++r) ar[r] = a + (i + std::min(r, rows - 1)) * lda;
+    __m256i acc[4][2];
+    for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
+    for (int64_t kk = 0; kk < kp; ++kk) {
+      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + kk * 32));
+      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + kk * 32 + 16));
+      for (int64_t r = 0; r < 4; ++r) {
+        int32_t pair;
+        std::memcpy(&pair, ar[r] + 2 * kk, sizeof(pair));
+        const __m256i x = _mm256_set1_epi32(pair);
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x, b0));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x, b1));
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      int32_t* out = c + (i + r) * ldc;
+      if (cols == kBlockCols) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), acc[r][0]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), acc[r][1]);
+      } else {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tile[r]), acc[r][0]);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tile[r] + 8), acc[r][1]);
+        std::memcpy(out, tile[r], static_cast<size_t>(cols) * sizeof(int32_t));
+      }
+    }
+  }
+}
+
+void gemm_block_generic(const int16_t* a, int64_t r0, int64_t r1, int64_t lda, const int16_t* bp, int64_t kp,
+                        int32_t* c, int64_t ldc, int64_t cols) {
+  for (int64_t i = r0; i < r1; ++i) {
+    int32_t acc[kBlockCols] = {};
+    const int16_t* ar = a + i * lda;
+    for (int64_t kk = 0; kk < kp; ++kk) {
+      const int32_t x0 = ar[2 * kk], x1 = ar[2 * kk + 1];
+      const int16_t* bk = bp + kk * 32;
+      for (int64_t j = 0; j < kBlockCols; ++j) acc[j] += x0 * bk[2 * j] + x1 * bk[2 * j + 1];
+    }
+    std::memcpy(c + i * ldc, acc, static_cast<size_t>(cols) * sizeof(int32_t));
+  }
+}
+
+bool have_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+__attribute__((target_clones("avx2", "default"))) void depthwise_rows(const int16_t* q, int64_t qs,
+                                                                      const ConvShape& s, const int16_t* w,
+                                                                      int32_t* acc, int64_t r0, int64_t r1) {
+  const int64_t ch = s.c;
+  for (int64_t row = r0; row < r1; ++row) {  // row = n * oh + oy
+    const int64_t n = row / s.oh, oy = row % s.oh;
+    for (int64_t ox = 0; ox < s.ow; ++ox) {
+      int32_t* out = acc + (row * s.ow + ox) * ch;
+      for (int64_t c = 0; c < ch; ++c) out[c] = 0;
+      for (int64_t kh = 0; kh < s.k; ++kh) {
+        const int64_t iy = oy * s.stride - s.pad + kh;
+        if (iy < 0 || iy >= s.h) continue;
+        for (int64_t kw = 0; kw < s.k; ++kw) {
+          const int64_t ix = ox * s.stride - s.pad + kw;
+          if (ix < 0 || ix >= s.w) continue;
+          const int16_t* qi = q + ((n * s.h + iy) * s.w + ix) * qs;
+          const int16_t* wt = w + (kh * s.k + kw) * ch;
+          for (int64_t c = 0; c < ch; ++c)
+            out[c] += static_cast<int32_t>(qi[c]) * static_cast<int32_t>(wt[c]);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void quantize_rows(const float* x, int64_t rows, int64_t c_count, float s, float b, int qn, int qp,
+                   int16_t* q, int64_t q_stride) {
+  at::parallel_for(0, rows, grain_rows(c_count), [&](int64_t r0, int64_t r1) {
+    quantize_span(x, r0, r1, c_count, s, b, static_cast<float>(qn), static_cast<float>(qp), q, q_stride);
+  });
+}
+
+void im2col(const int16_t* q, int64_t q_stride, const ConvShape& s, int64_t group, int16_t* a, int64_t lda) {
+  const int64_t cg = s.in_per_group(), rows = s.n * s.oh * s.ow, used = s.k * s.k * cg;
+  at::parallel_for(0, rows, grain_rows(lda), [&](int64_t r0, int64_t r1) {
+    for (int64_t p = r0; p < r1; ++p) {
+      const int64_t n = p / (s.oh * s.ow), oy = (p / s.ow) % s.oh, ox = p % s.ow;
+      int16_t* row = a + p * lda;
+      for (int64_t kh = 0; kh < s.k; ++kh) {
+        const int64_t iy = oy * s.stride - s.pad + kh;
+        for (int64_t kw = 0; kw < s.k; ++kw) {
+          const int64_t ix = ox * s.stride - s.pad + kw;
+          int16_t* dst = row + (kh * s.k + kw) * cg;
+          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+            std::memset(dst, 0, static_cast<size_t>(cg) * sizeof(int16_t));
+          else
+            std::memcpy(dst, q + ((n * s.h + iy) * s.w + ix) * q_stride + group * cg,
+                        static_cast<size_t>(cg) * sizeof(int16_t));
+        }
+      }
+      std::memset(row + used, 0, static_cast<size_t>(lda - used) * sizeof(int16_t));
+    }
+  });
+}
+
+PackedB pack_b(const int32_t* w, int64_t n, int64_t k) {
+  PackedB b;
+  b.k = k, b.n = n, b.kp = (k + 1) / 2, b.blocks = (n + kBlockCols - 1) / kBlockCols;
+  b.data.assign(static_cast<size_t>(b.blocks * b.kp * 32), 0);
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int64_t nb = col / kBlockCols, j = col % kBlockCols;
+      b.data[static_cast<size_t>((nb * b.kp + kk / 2) * 32 + j * 2 + kk % 2)] =
+          static_cast<int16_t>(w[col * k + kk]);
+    }
+  return b;
+}
+
+void gemm_s16(const int16_t* a, int64_t m, int64_t lda, const PackedB& b, int32_t* c, int64_t ldc) {
+  const bool avx2 = have_avx2();
+  at::parallel_for(0, m, grain_rows(2 * b.kp * b.n), [&](int64_t r0, int64_t r1) {
+    for (int64_t nb = 0; nb < b.blocks; ++nb) {
+      const int16_t* bp = b.data.data() + nb * b.kp * 32;
+      const int64_t cols = std::min(kBlockCols, b.n - nb * kBlockCols);
+      int32_t* cb = c + nb * kBlockCols;
+      if (avx2)
+        gemm_block_avx2(a, r0, r1, lda, bp, b.kp, cb, ldc, cols);
+      else
+        gemm_block_generic(a, r0, r1, lda, bp, b.kp, cb, ldc, cols);
+    }
+  });
+}
+
+void depthwise_s16(const int16_t* q, int64_t q_stride, const ConvShape& s, const int16_t* w, int32_t* acc) {
+  at::parallel_for(0, s.n * s.oh, grain_rows(s.ow * s.k * s.k * s.c),
+                   [&](int64_t r0, int64_t r1) { depthwise_rows(q, q_stride, s, w, acc, r0, r1); });
+}
+
+const char* gemm_variant() {
+  return have_avx2() ? "avx2" : "generic";
+}
+
+}  // namespace oqa::deploy::detail
