@@ -38,6 +38,7 @@ if python3 -c 'import json,sys; sys.exit(0 if "stages" in json.load(open(sys.arg
   # Deploy: export the searched subnet (and the 4-bit largest for contrast) with their trained quantized weights,
   # no retraining, then run them with the integer runtime and ONNX Runtime on the test set.
   OQA="${OQA_BUILD_DIR:-build}/oqa"
+  mkdir -p "$RUN_DIR/export"
   rows=()
   for pick in "$STAGE:best" "w4a4:largest"; do
     st="${pick%%:*}"; sub="${pick##*:}"

@@ -19,6 +19,7 @@ struct InferArgs {
   std::string model, image;
   deploy::DeployedEvalOptions eval;
   bool json = false, layers = false;
+  int64_t profile = 0;  // > 0: per-layer milliseconds at this batch size
 };
 
 // One image file, decoded, resized and normalised as the model expects.
@@ -60,6 +61,22 @@ int run_infer(const InferArgs& a) {
     std::printf("%s\n", deploy::IntegerModel(m).summary().dump(2).c_str());
     return 0;
   }
+  if (a.profile > 0) {
+    deploy::IntegerModel im(m);
+    const int64_t r = m.model.resolution();
+    const torch::Tensor x = torch::randn({a.profile, m.model.in_channels(), r, r});
+    im.forward(x);
+    const util::Json p = im.profile(x, 20);
+    double total = 0;
+    for (const auto& l : p) total += l.at("ms").get<double>();
+    std::printf("%-28s %-16s %9s %6s\n", "layer", "runs as", "ms", "share");
+    for (const auto& l : p)
+      std::printf("%-28s %-16s %9.4f %5.1f%%\n", l.at("name").get<std::string>().c_str(),
+                  l.at("kind").get<std::string>().c_str(), l.at("ms").get<double>(),
+                  100.0 * l.at("ms").get<double>() / total);
+    std::printf("%-28s %-16s %9.4f\n", "total", "", total);
+    return 0;
+  }
   if (!a.image.empty()) return classify_image(m, a);
   const deploy::DeployedEvalReport r = deploy::evaluate_deployed(m, a.eval);
   if (a.json) {
@@ -91,6 +108,9 @@ Runner add_infer(CLI::App& app, const GlobalOptions&) {
   app.add_option("--ort-threads", a->eval.ort_threads, "ONNX Runtime intra-op threads")
       ->check(CLI::PositiveNumber);
   app.add_flag("--layers", a->layers, "print how each layer runs (integer or float fallback) and exit");
+  app.add_option("--profile", a->profile,
+                 "time each layer of the integer runtime at this batch size and exit")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", a->json, "print one JSON object");
   return [a] { return run_infer(*a); };
 }

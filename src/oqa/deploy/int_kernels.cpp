@@ -90,14 +90,14 @@ bool have_avx2() {
   return yes;
 }
 
-__attribute__((target_clones("avx2", "default"))) void depthwise_rows(const int16_t* q, int64_t qs,
-                                                                      const ConvShape& s, const int16_t* w,
-                                                                      int32_t* acc, int64_t r0, int64_t r1) {
+template <typename T, typename Acc>
+__attribute__((always_inline)) inline void depthwise_body(const T* q, int64_t qs, const ConvShape& s,
+                                                          const T* w, Acc* acc, int64_t r0, int64_t r1) {
   const int64_t ch = s.c;
   for (int64_t row = r0; row < r1; ++row) {  // row = n * oh + oy
     const int64_t n = row / s.oh, oy = row % s.oh;
     for (int64_t ox = 0; ox < s.ow; ++ox) {
-      int32_t* out = acc + (row * s.ow + ox) * ch;
+      Acc* out = acc + (row * s.ow + ox) * ch;
       for (int64_t c = 0; c < ch; ++c) out[c] = 0;
       for (int64_t kh = 0; kh < s.k; ++kh) {
         const int64_t iy = oy * s.stride - s.pad + kh;
@@ -105,14 +105,60 @@ __attribute__((target_clones("avx2", "default"))) void depthwise_rows(const int1
         for (int64_t kw = 0; kw < s.k; ++kw) {
           const int64_t ix = ox * s.stride - s.pad + kw;
           if (ix < 0 || ix >= s.w) continue;
-          const int16_t* qi = q + ((n * s.h + iy) * s.w + ix) * qs;
-          const int16_t* wt = w + (kh * s.k + kw) * ch;
-          for (int64_t c = 0; c < ch; ++c)
-            out[c] += static_cast<int32_t>(qi[c]) * static_cast<int32_t>(wt[c]);
+          const T* qi = q + ((n * s.h + iy) * s.w + ix) * qs;
+          const T* wt = w + (kh * s.k + kw) * ch;
+          for (int64_t c = 0; c < ch; ++c) out[c] += static_cast<Acc>(qi[c]) * static_cast<Acc>(wt[c]);
         }
       }
     }
   }
+}
+
+__attribute__((target_clones("avx2", "default"))) void depthwise_rows(const int16_t* q, int64_t qs,
+                                                                      const ConvShape& s, const int16_t* w,
+                                                                      int32_t* acc, int64_t r0, int64_t r1) {
+  depthwise_body(q, qs, s, w, acc, r0, r1);
+}
+
+__attribute__((target_clones("avx2", "default"))) void depthwise_rows(const float* x, int64_t xs,
+                                                                      const ConvShape& s, const float* w,
+                                                                      float* acc, int64_t r0, int64_t r1) {
+  depthwise_body(x, xs, s, w, acc, r0, r1);
+}
+
+__attribute__((target_clones("avx2", "default"))) void fake_quantize_span(const float* x, int64_t b0,
+                                                                          int64_t b1, float s, float b,
+                                                                          float qn, float qp, float* y) {
+  for (int64_t i = b0; i < b1; ++i) {
+    float t = (x[i] - b) / s;
+    t = t < qn ? qn : t;
+    t = t > qp ? qp : t;
+    y[i] = ((t + kRoundMagic) - kRoundMagic) * s + b;
+  }
+}
+
+template <typename T>
+void im2col_any(const T* q, int64_t q_stride, const ConvShape& s, int64_t group, T* a, int64_t lda) {
+  const int64_t cg = s.in_per_group(), rows = s.n * s.oh * s.ow, used = s.k * s.k * cg;
+  at::parallel_for(0, rows, grain_rows(lda), [&](int64_t r0, int64_t r1) {
+    for (int64_t p = r0; p < r1; ++p) {
+      const int64_t n = p / (s.oh * s.ow), oy = (p / s.ow) % s.oh, ox = p % s.ow;
+      T* row = a + p * lda;
+      for (int64_t kh = 0; kh < s.k; ++kh) {
+        const int64_t iy = oy * s.stride - s.pad + kh;
+        for (int64_t kw = 0; kw < s.k; ++kw) {
+          const int64_t ix = ox * s.stride - s.pad + kw;
+          T* dst = row + (kh * s.k + kw) * cg;
+          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+            std::memset(dst, 0, static_cast<size_t>(cg) * sizeof(T));
+          else
+            std::memcpy(dst, q + ((n * s.h + iy) * s.w + ix) * q_stride + group * cg,
+                        static_cast<size_t>(cg) * sizeof(T));
+        }
+      }
+      std::memset(row + used, 0, static_cast<size_t>(lda - used) * sizeof(T));
+    }
+  });
 }
 
 }  // namespace
@@ -125,26 +171,11 @@ void quantize_rows(const float* x, int64_t rows, int64_t c_count, float s, float
 }
 
 void im2col(const int16_t* q, int64_t q_stride, const ConvShape& s, int64_t group, int16_t* a, int64_t lda) {
-  const int64_t cg = s.in_per_group(), rows = s.n * s.oh * s.ow, used = s.k * s.k * cg;
-  at::parallel_for(0, rows, grain_rows(lda), [&](int64_t r0, int64_t r1) {
-    for (int64_t p = r0; p < r1; ++p) {
-      const int64_t n = p / (s.oh * s.ow), oy = (p / s.ow) % s.oh, ox = p % s.ow;
-      int16_t* row = a + p * lda;
-      for (int64_t kh = 0; kh < s.k; ++kh) {
-        const int64_t iy = oy * s.stride - s.pad + kh;
-        for (int64_t kw = 0; kw < s.k; ++kw) {
-          const int64_t ix = ox * s.stride - s.pad + kw;
-          int16_t* dst = row + (kh * s.k + kw) * cg;
-          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
-            std::memset(dst, 0, static_cast<size_t>(cg) * sizeof(int16_t));
-          else
-            std::memcpy(dst, q + ((n * s.h + iy) * s.w + ix) * q_stride + group * cg,
-                        static_cast<size_t>(cg) * sizeof(int16_t));
-        }
-      }
-      std::memset(row + used, 0, static_cast<size_t>(lda - used) * sizeof(int16_t));
-    }
-  });
+  im2col_any(q, q_stride, s, group, a, lda);
+}
+
+void im2col(const float* x, int64_t x_stride, const ConvShape& s, int64_t group, float* a, int64_t lda) {
+  im2col_any(x, x_stride, s, group, a, lda);
 }
 
 PackedB pack_b(const int32_t* w, int64_t n, int64_t k) {
@@ -178,6 +209,17 @@ void gemm_s16(const int16_t* a, int64_t m, int64_t lda, const PackedB& b, int32_
 void depthwise_s16(const int16_t* q, int64_t q_stride, const ConvShape& s, const int16_t* w, int32_t* acc) {
   at::parallel_for(0, s.n * s.oh, grain_rows(s.ow * s.k * s.k * s.c),
                    [&](int64_t r0, int64_t r1) { depthwise_rows(q, q_stride, s, w, acc, r0, r1); });
+}
+
+void depthwise_f32(const float* x, int64_t x_stride, const ConvShape& s, const float* w, float* acc) {
+  at::parallel_for(0, s.n * s.oh, grain_rows(s.ow * s.k * s.k * s.c),
+                   [&](int64_t r0, int64_t r1) { depthwise_rows(x, x_stride, s, w, acc, r0, r1); });
+}
+
+void fake_quantize(const float* x, int64_t n, float s, float b, int qn, int qp, float* y) {
+  at::parallel_for(0, n, 1 << 15, [&](int64_t b0, int64_t b1) {
+    fake_quantize_span(x, b0, b1, s, b, static_cast<float>(qn), static_cast<float>(qp), y);
+  });
 }
 
 const char* gemm_variant() {

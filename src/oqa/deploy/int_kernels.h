@@ -1,5 +1,6 @@
-// Integer kernels of the runtime on raw arrays: activation quantization, im2col, the int16 x int16 -> int32
-// GEMM (AVX2 when the CPU has it) and the depthwise convolution, all on NHWC layouts.
+// Kernels of the runtime on raw arrays: activation quantization, im2col, the int16 x int16 -> int32 GEMM
+// (AVX2 when the CPU has it) and the depthwise convolution, all on NHWC layouts; float twins for dequantized
+// layers.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@ struct ConvShape {
 // A[p][(kh * k + kw) * cg + ci] = q[n, ih, iw, group * cg + ci] (0 outside the image), row p = (n, oh, ow),
 // row stride lda (>= k * k * cg, even; the tail is zero). q has channel stride q_stride.
 void im2col(const int16_t* q, int64_t q_stride, const ConvShape& s, int64_t group, int16_t* a, int64_t lda);
+void im2col(const float* x, int64_t x_stride, const ConvShape& s, int64_t group, float* a, int64_t lda);
 
 // GEMM weights packed for gemm_s16: columns in blocks of 16, rows (k) in pairs: b[(nb * kp + kk) * 32 + j * 2
 // + r] = w[nb * 16 + j][2 * kk + r] (0 past the edges), kp = ceil(k / 2).
@@ -42,6 +44,11 @@ void gemm_s16(const int16_t* a, int64_t m, int64_t lda, const PackedB& b, int32_
 // Depthwise convolution (groups == c == oc): acc[p][c] = sum over valid taps of q[n, ih, iw, c] * w[tap][c];
 // w is [k * k][c]. q has channel stride q_stride; acc is [n * oh * ow][c].
 void depthwise_s16(const int16_t* q, int64_t q_stride, const ConvShape& s, const int16_t* w, int32_t* acc);
+void depthwise_f32(const float* x, int64_t x_stride, const ConvShape& s, const float* w, float* acc);
+
+// y[i] = clamp(round_half_even((x[i] - b) / s), qn, qp) * s + b: the fake quantizer, for layers that run in
+// float (float or asymmetric weights) but still quantize their input.
+void fake_quantize(const float* x, int64_t n, float s, float b, int qn, int qp, float* y);
 
 // Which GEMM variant runs ("avx2" or "generic").
 const char* gemm_variant();

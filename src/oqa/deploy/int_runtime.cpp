@@ -1,6 +1,7 @@
 // IntegerModel: per-layer preparation (packed int16 weights, folded scale/shift) and the NHWC forward pass.
 #include "oqa/deploy/int_runtime.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -11,6 +12,7 @@
 #include "oqa/data/transforms.h"
 #include "oqa/deploy/int_kernels.h"
 #include "oqa/deploy/levels.h"
+#include "oqa/quant/lsq.h"
 #include "oqa/util/error.h"
 
 namespace oqa::deploy {
@@ -19,14 +21,13 @@ namespace {
 using detail::ConvShape;
 using detail::PackedB;
 
-enum class Kind { kIntConv, kIntDepthwise, kIntLinear, kFloatLayer, kAdd, kMul, kPool };
+enum class Kind { kConv, kDepthwise, kLinear, kAdd, kMul, kPool };
 
 const char* to_string(Kind k) {
   switch (k) {
-    case Kind::kIntConv: return "int_conv";
-    case Kind::kIntDepthwise: return "int_depthwise";
-    case Kind::kIntLinear: return "int_linear";
-    case Kind::kFloatLayer: return "float_layer";
+    case Kind::kConv: return "conv";
+    case Kind::kDepthwise: return "depthwise";
+    case Kind::kLinear: return "linear";
     case Kind::kAdd: return "add";
     case Kind::kMul: return "mul";
     case Kind::kPool: return "global_avg_pool";
@@ -45,13 +46,16 @@ int64_t round_up_even(int64_t v) {
 }
 
 struct Step {
-  Kind kind = Kind::kFloatLayer;
+  Kind kind = Kind::kAdd;
+  bool integer = false;         // conv / depthwise / linear: integer GEMM, else float on dequantized weights
+  bool quantize_input = false;  // float path: fake-quantize the input first
   std::string name;
   std::vector<int> inputs;
   Dims out;
   nn::Activation act = nn::Activation::kNone;
-  // Integer layers: input quantizer, geometry, packed weights and the folded epilogue
-  // y[p][o] = act(acc[p][o] * scale[o] + shift[o] + corr[p % pixels][o]).
+  // Conv / linear layers: input quantizer, geometry, weights and the folded epilogue
+  // y[p][o] = act(acc[p][o] * scale[o] + shift[o] + corr[p % pixels][o]). Integer layers keep packed int16
+  // levels (b, dw); float ones dequantized weights (wf: [K][N] per group, dwf: [tap][c]).
   float in_step = 1, in_offset = 0;
   int qn = 0, qp = 0;
   int64_t q_cols = 0, q_stride = 0, lda = 0;
@@ -60,8 +64,8 @@ struct Step {
   std::vector<PackedB> b;
   std::vector<int16_t> dw;
   std::vector<float> scale, shift, corr;
-  // Float fallback (run through LibTorch) and its source layer.
-  nn::StaticLayer layer;
+  std::vector<torch::Tensor> wf;
+  std::vector<float> dwf;
 };
 
 float activate(float z, nn::Activation a) {
@@ -74,13 +78,13 @@ float activate(float z, nn::Activation a) {
   return z;
 }
 
-__attribute__((target_clones("avx2", "default"))) void requantize_rows(const int32_t* acc, int64_t r0,
-                                                                       int64_t r1, int64_t oc,
-                                                                       const float* scale, const float* shift,
-                                                                       const float* corr, int64_t pixels,
-                                                                       nn::Activation act, float* out) {
+template <typename Acc>
+__attribute__((always_inline)) inline void requantize_body(const Acc* acc, int64_t r0, int64_t r1, int64_t oc,
+                                                           const float* scale, const float* shift,
+                                                           const float* corr, int64_t pixels,
+                                                           nn::Activation act, float* out) {
   for (int64_t p = r0; p < r1; ++p) {
-    const int32_t* a = acc + p * oc;
+    const Acc* a = acc + p * oc;
     float* y = out + p * oc;
     const float* cr = corr ? corr + (p % pixels) * oc : nullptr;
     for (int64_t o = 0; o < oc; ++o) {
@@ -89,6 +93,22 @@ __attribute__((target_clones("avx2", "default"))) void requantize_rows(const int
       y[o] = activate(z, act);
     }
   }
+}
+
+__attribute__((target_clones("avx2", "default"))) void requantize_rows(const int32_t* acc, int64_t r0,
+                                                                       int64_t r1, int64_t oc,
+                                                                       const float* scale, const float* shift,
+                                                                       const float* corr, int64_t pixels,
+                                                                       nn::Activation act, float* out) {
+  requantize_body(acc, r0, r1, oc, scale, shift, corr, pixels, act, out);
+}
+
+__attribute__((target_clones("avx2", "default"))) void requantize_rows(const float* acc, int64_t r0,
+                                                                       int64_t r1, int64_t oc,
+                                                                       const float* scale, const float* shift,
+                                                                       const float* corr, int64_t pixels,
+                                                                       nn::Activation act, float* out) {
+  requantize_body(acc, r0, r1, oc, scale, shift, corr, pixels, act, out);
 }
 
 // Per-channel batch-norm affine (a, c) of a layer: bn(y) = a * y + c; identity without batch norm.
@@ -105,30 +125,41 @@ void bn_affine(const nn::StaticLayer& l, int64_t oc, std::vector<double>& a, std
   }
 }
 
-// Scale, shift and the input quantizer of an integer conv or linear layer.
+bool runs_in_integers(const nn::StaticLayer& l) {
+  return !l.input_quant.spec.is_float() && !l.weight_quant.spec.is_float() && l.weight_quant.spec.symmetric;
+}
+
+// Scale, shift and the input quantizer of a conv or linear layer: integer layers fold s_in * s_w into the
+// scale, float ones only the batch norm.
 void prepare_epilogue(const nn::StaticLayer& l, int64_t oc, Step& s) {
   const nn::StaticQuant& iq = l.input_quant;
-  s.in_step = iq.step_size.item<float>();
-  s.in_offset = iq.offset.defined() ? iq.offset.item<float>() : 0.0f;
-  s.qn = static_cast<int>(iq.spec.qn());
-  s.qp = static_cast<int>(iq.spec.qp());
+  s.integer = runs_in_integers(l);
+  s.quantize_input = !iq.spec.is_float();
+  if (s.quantize_input) {
+    s.in_step = iq.step_size.item<float>();
+    s.in_offset = iq.offset.defined() ? iq.offset.item<float>() : 0.0f;
+    s.qn = static_cast<int>(iq.spec.qn());
+    s.qp = static_cast<int>(iq.spec.qp());
+  }
   std::vector<double> a, c;
   bn_affine(l, oc, a, c);
   const torch::Tensor sw =
-      l.weight_quant.step_size.to(torch::kDouble).reshape({-1}).expand({oc}).contiguous();
+      s.integer ? l.weight_quant.step_size.to(torch::kDouble).reshape({-1}).expand({oc}).contiguous()
+                : torch::ones({oc}, torch::kDouble);
+  const double s_in = s.integer ? s.in_step : 1.0;
   s.scale.resize(static_cast<size_t>(oc));
   s.shift.resize(static_cast<size_t>(oc));
   for (int64_t o = 0; o < oc; ++o) {
-    s.scale[o] = static_cast<float>(a[o] * s.in_step * sw[o].item<double>());
+    s.scale[o] = static_cast<float>(a[o] * s_in * sw[o].item<double>());
     const double bias = l.bias.defined() ? l.bias[o].item<double>() : 0.0;
     s.shift[o] = static_cast<float>(a[o] * bias + c[o]);
   }
 }
 
 // corr[p][o] = a[o] * beta_in * (sum of the dequantized weights over the taps that fall inside the image at
-// output position p): what an asymmetric input adds, where zero padding contributes nothing.
+// output position p): what an asymmetric input adds to an integer layer, where zero padding adds nothing.
 void prepare_asymmetric_correction(const nn::StaticLayer& l, const Dims& in, Step& s) {
-  if (s.in_offset == 0.0f) return;
+  if (!s.integer || s.in_offset == 0.0f) return;
   std::vector<double> a, c;
   const int64_t oc = l.weight.size(0);
   bn_affine(l, oc, a, c);
@@ -146,52 +177,65 @@ void prepare_asymmetric_correction(const nn::StaticLayer& l, const Dims& in, Ste
   s.corr.assign(m.data_ptr<float>(), m.data_ptr<float>() + m.numel());
 }
 
+// The weight a layer computes with: integer levels (int32) or the dequantized float weight the fake-quant
+// model uses (a float spec: the weight itself).
+torch::Tensor compute_weight(const nn::StaticLayer& l, bool integer) {
+  if (integer) return integer_levels(l.weight, l.weight_quant);
+  if (l.weight_quant.spec.is_float()) return l.weight.to(torch::kFloat);
+  return quant::lsq_quantize(l.weight.to(torch::kFloat).contiguous(), l.weight_quant.step_size,
+                             l.weight_quant.offset, l.weight_quant.spec, 1.0);
+}
+
+// GEMM weights of one group from rows [ocg, K]: packed int16 or a float [K, ocg] matrix.
+void add_gemm_weights(const torch::Tensor& rows, Step& s) {
+  const torch::Tensor r = rows.contiguous();
+  if (s.integer)
+    s.b.push_back(detail::pack_b(r.data_ptr<int32_t>(), r.size(0), r.size(1)));
+  else
+    s.wf.push_back(r.t().contiguous());
+}
+
 void prepare_conv(const nn::StaticLayer& l, const Dims& in, Step& s) {
   const int64_t oc = l.weight.size(0), cg = l.weight.size(1), k = l.weight.size(2);
   s.conv = ConvShape{1, in.h, in.w, in.c, s.out.h, s.out.w, oc, k, l.stride, l.padding, l.groups};
   prepare_epilogue(l, oc, s);
   prepare_asymmetric_correction(l, in, s);
-  const torch::Tensor levels = integer_levels(l.weight, l.weight_quant).contiguous();  // [oc, cg, k, k]
+  const torch::Tensor w = compute_weight(l, s.integer).contiguous();  // [oc, cg, k, k]
   s.q_cols = in.c;
-  s.q_stride = round_up_even(in.c);
+  s.q_stride = s.integer ? round_up_even(in.c) : in.c;
   if (l.groups == in.c && oc == in.c && cg == 1) {
-    s.kind = Kind::kIntDepthwise;
-    const torch::Tensor t = levels.reshape({oc, k * k}).t().contiguous();  // [tap][c]
-    s.dw.assign(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
+    s.kind = Kind::kDepthwise;
+    const torch::Tensor t = w.reshape({oc, k * k}).t().contiguous();  // [tap][c]
+    if (s.integer)
+      s.dw.assign(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
+    else
+      s.dwf.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
     return;
   }
-  s.kind = Kind::kIntConv;
+  s.kind = Kind::kConv;
   s.direct = k == 1 && l.stride == 1 && l.padding == 0 && l.groups == 1;
-  s.lda = s.direct ? s.q_stride : round_up_even(k * k * cg);
+  s.lda = s.direct ? s.q_stride : (s.integer ? round_up_even(k * k * cg) : k * k * cg);
   const int64_t ocg = oc / l.groups;
   // Row o of group g: index (kh * k + kw) * cg + ci, the order im2col lays out.
-  const torch::Tensor rows = levels.permute({0, 2, 3, 1}).reshape({oc, k * k * cg}).contiguous();
-  for (int64_t g = 0; g < l.groups; ++g) {
-    const torch::Tensor wg = rows.narrow(0, g * ocg, ocg).contiguous();
-    s.b.push_back(detail::pack_b(wg.data_ptr<int32_t>(), ocg, k * k * cg));
-  }
+  const torch::Tensor rows = w.permute({0, 2, 3, 1}).reshape({oc, k * k * cg});
+  for (int64_t g = 0; g < l.groups; ++g) add_gemm_weights(rows.narrow(0, g * ocg, ocg), s);
 }
 
 void prepare_linear(const nn::StaticLayer& l, const Dims& in, Step& s) {
   const int64_t out = l.weight.size(0);
-  s.kind = Kind::kIntLinear;
+  s.kind = Kind::kLinear;
   prepare_epilogue(l, out, s);
   prepare_asymmetric_correction(l, in, s);
   // The reference flattens NCHW (c, h, w); activations here are NHWC, so reorder the weight columns.
-  const torch::Tensor levels = integer_levels(l.weight, l.weight_quant)
-                                   .reshape({out, in.c, in.h, in.w})
-                                   .permute({0, 2, 3, 1})
-                                   .reshape({out, in.size()})
-                                   .contiguous();
+  add_gemm_weights(compute_weight(l, s.integer)
+                       .reshape({out, in.c, in.h, in.w})
+                       .permute({0, 2, 3, 1})
+                       .reshape({out, in.size()}),
+                   s);
   s.q_cols = in.size();
-  s.q_stride = round_up_even(in.size());
+  s.q_stride = s.integer ? round_up_even(in.size()) : in.size();
   s.direct = true;
   s.lda = s.q_stride;
-  s.b.push_back(detail::pack_b(levels.data_ptr<int32_t>(), out, in.size()));
-}
-
-bool runs_in_integers(const nn::StaticLayer& l) {
-  return !l.input_quant.spec.is_float() && !l.weight_quant.spec.is_float() && l.weight_quant.spec.symmetric;
 }
 
 }  // namespace
@@ -204,13 +248,17 @@ struct IntegerModel::Impl {
   std::vector<float> input;
   std::vector<int16_t> q, a;
   std::vector<int32_t> acc;
+  std::vector<float> xf, af, accf, tmp;
 
   const Dims& dims(int i) const { return i < 0 ? input_dims : steps[static_cast<size_t>(i)].out; }
   Dims input_dims;
 
   const float* data(int i) const { return i < 0 ? input.data() : outs[static_cast<size_t>(i)].data(); }
   void run(Step& s, int64_t n, float* out);
-  void run_float(const Step& s, int64_t n, float* out);
+  void run_integer(const Step& s, int64_t n, const float* x, float* out);
+  void run_float(const Step& s, int64_t n, const float* x, float* out);
+  // The forward pass; with ms, adds each stage's milliseconds (input conversion first, then every step).
+  torch::Tensor forward(const torch::Tensor& x, std::vector<double>* ms);
 };
 
 IntegerModel::IntegerModel(const DeployModel& m) : impl_(std::make_unique<Impl>()) {
@@ -223,7 +271,6 @@ IntegerModel::IntegerModel(const DeployModel& m) : impl_(std::make_unique<Impl>(
     s.name = l.name;
     s.inputs = l.inputs;
     s.act = l.act;
-    s.layer = l;
     const Dims in = im.dims(l.inputs.at(0));
     auto fail = [&](const std::string& why) {
       return util::input_error("layer " + l.name + ": " + why).field("layers." + l.name);
@@ -248,7 +295,7 @@ IntegerModel::IntegerModel(const DeployModel& m) : impl_(std::make_unique<Impl>(
         s.out = {(in.h + 2 * l.padding - k) / l.stride + 1, (in.w + 2 * l.padding - k) / l.stride + 1,
                  l.weight.size(0)};
         if (s.out.h < 1 || s.out.w < 1) throw fail("the kernel is larger than its padded input");
-        if (runs_in_integers(l)) prepare_conv(l, in, s);
+        prepare_conv(l, in, s);
         break;
       }
       case nn::StaticOp::kLinear:
@@ -256,7 +303,7 @@ IntegerModel::IntegerModel(const DeployModel& m) : impl_(std::make_unique<Impl>(
           throw fail("expects " + std::to_string(l.weight.size(1)) + " features, gets " +
                      std::to_string(in.size()));
         s.out = {1, 1, l.weight.size(0)};
-        if (runs_in_integers(l)) prepare_linear(l, in, s);
+        prepare_linear(l, in, s);
         break;
     }
     im.steps.push_back(std::move(s));
@@ -281,9 +328,12 @@ nlohmann::json IntegerModel::summary() const {
   int integer = 0, fallback = 0;
   nlohmann::json layers = nlohmann::json::array();
   for (const Step& s : impl_->steps) {
-    integer += s.kind == Kind::kIntConv || s.kind == Kind::kIntDepthwise || s.kind == Kind::kIntLinear;
-    fallback += s.kind == Kind::kFloatLayer;
-    layers.push_back({{"name", s.name}, {"kind", to_string(s.kind)}});
+    const bool weighted = s.kind == Kind::kConv || s.kind == Kind::kDepthwise || s.kind == Kind::kLinear;
+    integer += weighted && s.integer;
+    fallback += weighted && !s.integer;
+    layers.push_back({{"name", s.name},
+                      {"kind", weighted ? std::string(s.integer ? "int_" : "float_") + to_string(s.kind)
+                                        : std::string(to_string(s.kind))}});
   }
   return {{"integer_layers", integer},
           {"float_layers", fallback},
@@ -291,17 +341,77 @@ nlohmann::json IntegerModel::summary() const {
           {"layers", std::move(layers)}};
 }
 
-void IntegerModel::Impl::run_float(const Step& s, int64_t n, float* out) {
-  std::vector<torch::Tensor> args;
-  for (int i : s.inputs) {
-    const Dims d = dims(i);
-    args.push_back(torch::from_blob(const_cast<float*>(data(i)), {n, d.h, d.w, d.c}, torch::kFloat)
-                       .permute({0, 3, 1, 2}));
+void IntegerModel::Impl::run_integer(const Step& s, int64_t n, const float* x, float* out) {
+  const Dims in = dims(s.inputs[0]);
+  const bool linear = s.kind == Kind::kLinear;
+  const int64_t oc = s.out.c, q_rows = linear ? n : n * in.pixels();
+  q.resize(static_cast<size_t>(q_rows * s.q_stride));
+  detail::quantize_rows(x, q_rows, s.q_cols, s.in_step, s.in_offset, s.qn, s.qp, q.data(), s.q_stride);
+  ConvShape cs = s.conv;
+  cs.n = n;
+  const int64_t rows = linear ? n : n * s.out.pixels();
+  acc.resize(static_cast<size_t>(rows * oc));
+  if (s.kind == Kind::kDepthwise) {
+    detail::depthwise_s16(q.data(), s.q_stride, cs, s.dw.data(), acc.data());
+  } else if (s.direct) {
+    detail::gemm_s16(q.data(), rows, s.q_stride, s.b[0], acc.data(), oc);
+  } else {
+    a.resize(static_cast<size_t>(rows * s.lda));
+    const int64_t ocg = oc / cs.groups;
+    for (int64_t g = 0; g < cs.groups; ++g) {
+      detail::im2col(q.data(), s.q_stride, cs, g, a.data(), s.lda);
+      detail::gemm_s16(a.data(), rows, s.lda, s.b[static_cast<size_t>(g)], acc.data() + g * ocg, oc);
+    }
   }
-  const torch::Tensor y = nn::StaticModel::run_layer(s.layer, args);
-  const torch::Tensor nhwc = (y.dim() == 2 ? y : y.permute({0, 2, 3, 1})).contiguous();
-  OQA_ASSERT(nhwc.numel() == n * s.out.size(), "float layer " + s.name + " produced an unexpected shape");
-  std::memcpy(out, nhwc.data_ptr<float>(), static_cast<size_t>(nhwc.numel()) * sizeof(float));
+  const float* corr = s.corr.empty() ? nullptr : s.corr.data();
+  const int64_t pixels = linear ? 1 : s.out.pixels();
+  at::parallel_for(
+      0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, oc)), [&](int64_t r0, int64_t r1) {
+        requantize_rows(acc.data(), r0, r1, oc, s.scale.data(), s.shift.data(), corr, pixels, s.act, out);
+      });
+}
+
+void IntegerModel::Impl::run_float(const Step& s, int64_t n, const float* x, float* out) {
+  const Dims in = dims(s.inputs[0]);
+  const bool linear = s.kind == Kind::kLinear;
+  const int64_t oc = s.out.c, count = n * in.size();
+  if (s.quantize_input) {
+    xf.resize(static_cast<size_t>(count));
+    detail::fake_quantize(x, count, s.in_step, s.in_offset, s.qn, s.qp, xf.data());
+    x = xf.data();
+  }
+  ConvShape cs = s.conv;
+  cs.n = n;
+  const int64_t rows = linear ? n : n * s.out.pixels();
+  accf.resize(static_cast<size_t>(rows * oc));
+  auto matmul = [&](const float* a_ptr, int64_t k, const torch::Tensor& w, float* c_ptr) {
+    torch::Tensor c = torch::from_blob(c_ptr, {rows, w.size(1)}, torch::kFloat);
+    at::mm_out(c, torch::from_blob(const_cast<float*>(a_ptr), {rows, k}, torch::kFloat), w);
+  };
+  if (s.kind == Kind::kDepthwise) {
+    detail::depthwise_f32(x, in.c, cs, s.dwf.data(), accf.data());
+  } else if (s.direct) {
+    matmul(x, s.q_cols, s.wf[0], accf.data());
+  } else {
+    af.resize(static_cast<size_t>(rows * s.lda));
+    const int64_t ocg = oc / cs.groups;
+    for (int64_t g = 0; g < cs.groups; ++g) {
+      detail::im2col(x, in.c, cs, g, af.data(), s.lda);
+      if (cs.groups == 1) {
+        matmul(af.data(), s.lda, s.wf[0], accf.data());
+        break;
+      }
+      tmp.resize(static_cast<size_t>(rows * ocg));
+      matmul(af.data(), s.lda, s.wf[static_cast<size_t>(g)], tmp.data());
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(accf.data() + r * oc + g * ocg, tmp.data() + r * ocg,
+                    static_cast<size_t>(ocg) * sizeof(float));
+    }
+  }
+  at::parallel_for(
+      0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, oc)), [&](int64_t r0, int64_t r1) {
+        requantize_rows(accf.data(), r0, r1, oc, s.scale.data(), s.shift.data(), nullptr, 1, s.act, out);
+      });
 }
 
 void IntegerModel::Impl::run(Step& s, int64_t n, float* out) {
@@ -309,38 +419,9 @@ void IntegerModel::Impl::run(Step& s, int64_t n, float* out) {
   const float* x = data(s.inputs[0]);
   const int64_t oc = s.out.c;
   switch (s.kind) {
-    case Kind::kIntConv:
-    case Kind::kIntDepthwise:
-    case Kind::kIntLinear: {
-      const bool linear = s.kind == Kind::kIntLinear;
-      const int64_t q_rows = linear ? n : n * in.pixels();
-      q.resize(static_cast<size_t>(q_rows * s.q_stride));
-      detail::quantize_rows(x, q_rows, s.q_cols, s.in_step, s.in_offset, s.qn, s.qp, q.data(), s.q_stride);
-      ConvShape cs = s.conv;
-      cs.n = n;
-      const int64_t rows = linear ? n : n * s.out.pixels();
-      acc.resize(static_cast<size_t>(rows * oc));
-      if (s.kind == Kind::kIntDepthwise) {
-        detail::depthwise_s16(q.data(), s.q_stride, cs, s.dw.data(), acc.data());
-      } else if (s.direct) {
-        detail::gemm_s16(q.data(), rows, s.q_stride, s.b[0], acc.data(), oc);
-      } else {
-        a.resize(static_cast<size_t>(rows * s.lda));
-        const int64_t ocg = oc / cs.groups;
-        for (int64_t g = 0; g < cs.groups; ++g) {
-          detail::im2col(q.data(), s.q_stride, cs, g, a.data(), s.lda);
-          detail::gemm_s16(a.data(), rows, s.lda, s.b[static_cast<size_t>(g)], acc.data() + g * ocg, oc);
-        }
-      }
-      const float* corr = s.corr.empty() ? nullptr : s.corr.data();
-      const int64_t pixels = linear ? 1 : s.out.pixels();
-      at::parallel_for(
-          0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, oc)), [&](int64_t r0, int64_t r1) {
-            requantize_rows(acc.data(), r0, r1, oc, s.scale.data(), s.shift.data(), corr, pixels, s.act, out);
-          });
-      return;
-    }
-    case Kind::kFloatLayer: return run_float(s, n, out);
+    case Kind::kConv:
+    case Kind::kDepthwise:
+    case Kind::kLinear: return s.integer ? run_integer(s, n, x, out) : run_float(s, n, x, out);
     case Kind::kPool: {
       const int64_t px = in.pixels();
       for (int64_t i = 0; i < n; ++i) {
@@ -376,7 +457,31 @@ void IntegerModel::Impl::run(Step& s, int64_t n, float* out) {
 }
 
 torch::Tensor IntegerModel::forward(const torch::Tensor& x) {
-  Impl& im = *impl_;
+  return impl_->forward(x, nullptr);
+}
+
+nlohmann::json IntegerModel::profile(const torch::Tensor& x, int runs) {
+  std::vector<double> ms(impl_->steps.size() + 1, 0.0);
+  for (int r = 0; r < runs; ++r) impl_->forward(x, &ms);
+  nlohmann::json out = nlohmann::json::array();
+  out.push_back({{"name", "input"}, {"kind", "nchw_to_nhwc"}, {"ms", ms[0] / runs}});
+  for (size_t i = 0; i < impl_->steps.size(); ++i)
+    out.push_back({{"name", impl_->steps[i].name},
+                   {"kind", summary().at("layers").at(i).at("kind")},
+                   {"ms", ms[i + 1] / runs}});
+  return out;
+}
+
+torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<double>* ms) {
+  Impl& im = *this;
+  auto now = [] { return std::chrono::steady_clock::now(); };
+  auto t0 = now();
+  auto lap = [&](size_t i) {
+    if (!ms) return;
+    const auto t = now();
+    (*ms)[i] += std::chrono::duration<double, std::milli>(t - t0).count();
+    t0 = t;
+  };
   if (x.dim() != 4 || x.size(1) != im.in_channels)
     throw util::input_error("input must be [N, " + std::to_string(im.in_channels) + ", H, W]")
         .field("input")
@@ -386,9 +491,11 @@ torch::Tensor IntegerModel::forward(const torch::Tensor& x) {
   const int64_t n = xr.size(0);
   im.input.assign(xr.data_ptr<float>(), xr.data_ptr<float>() + xr.numel());
   im.outs.resize(im.steps.size());
+  lap(0);
   for (size_t i = 0; i < im.steps.size(); ++i) {
     im.outs[i].resize(static_cast<size_t>(n * im.steps[i].out.size()));
     im.run(im.steps[i], n, im.outs[i].data());
+    lap(i + 1);
   }
   const Step& last = im.steps.back();
   torch::Tensor y =

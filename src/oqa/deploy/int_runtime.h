@@ -17,8 +17,8 @@ class IntegerModel {
  public:
   // Prepares every layer at the model's resolution: packs the integer weights for the GEMM, folds batch
   // norm, bias and the asymmetric-activation correction into per-channel scale and shift. A layer whose
-  // input or weight is float (bits 0) or whose weights are asymmetric runs in float through LibTorch
-  // (counted in summary()).
+  // input or weight is float (bits 0) or whose weights are asymmetric runs in float on its dequantized
+  // weights (its input still fake-quantized when its input quantizer is not float; counted in summary()).
   explicit IntegerModel(const DeployModel& m);
   ~IntegerModel();
   IntegerModel(IntegerModel&&) noexcept;
@@ -26,6 +26,10 @@ class IntegerModel {
   // x: [N, C, H, W] float32, normalised as the model's input expects (resized to resolution() when H or W
   // differ). Returns the logits [N, classes()]. Not reentrant: use one IntegerModel per calling thread.
   torch::Tensor forward(const torch::Tensor& x);
+
+  // Runs forward `runs` times on x and returns the mean milliseconds spent in each layer:
+  // [{"name", "kind", "ms"}, ...] in execution order (the input conversion is the first entry).
+  nlohmann::json profile(const torch::Tensor& x, int runs);
 
   int64_t classes() const;
   int64_t resolution() const;
