@@ -10,6 +10,7 @@
 #include "oqa/space/supernet.h"
 #include "oqa/train/run_reader.h"
 #include "oqa/train/subnet_eval.h"
+#include "oqa/util/config.h"
 #include "oqa/util/error.h"
 
 namespace oqa::deploy {
@@ -27,10 +28,19 @@ DeployModel export_subnet(const ExportSource& source) {
           .file(arg);
   }
   const space::Subnet subnet = train::read_subnet_arg(*e.space, arg, run.stage.quant);
+  int64_t bn_images = source.bn_images >= 0 ? source.bn_images : e.supernet.bn_recal_images;
+  if (source.subnet == "best" && source.bn_images < 0) {
+    // The searched subnet is exported as the search measured it: with the search's BN calibration size.
+    const std::string record = source.run + "/search/" + run.stage.name + "/search.json";
+    if (std::filesystem::exists(record)) {
+      const util::Json j = util::read_json(record);
+      bn_images = j.value("accuracy_dataset", util::Json::object()).value("bn_images", bn_images);
+    }
+  }
   const data::Splits splits = data::open_splits(e.data, e.seed);
   const train::SubnetEvalSetup setup{splits.train,
                                      train::eval_loader_options(e.loader, e.train.eval_batch_size),
-                                     source.bn_images >= 0 ? source.bn_images : e.supernet.bn_recal_images};
+                                     bn_images};
   torch::NoGradGuard no_grad;
   train::prepare_subnet(*run.net, subnet, setup);
   DeployModel m(space::extract_static(*run.net, subnet));
