@@ -185,3 +185,21 @@ TEST(IntegerRuntime, RejectsInputsOfTheWrongShape) {
   const torch::Tensor x = torch::randn({8, 3, 16, 16});
   EXPECT_GE(agreement(m.model.forward(x), im.forward(x)), 0.85);
 }
+
+TEST(IntegerRuntime, BatchSplitAcrossThreadsGivesTheSameLogits) {
+  const deploy::DeployModel m(test::extract_tiny(oqa_test::kTinyMbv3, test::sampled(41), 33));
+  deploy::IntegerModel im(m);
+  const int64_t r = m.model.resolution();
+  const torch::Tensor x = torch::randn({37, m.model.in_channels(), r, r});
+  const int before = at::get_num_threads();
+  at::set_num_threads(1);
+  const torch::Tensor one = im.forward(x);
+  at::set_num_threads(2);  // 37 images: two chunks of 18 and 19, one workspace each
+  const torch::Tensor two = im.forward(x);
+  at::set_num_threads(before);
+  // Integer layers are exact either way; the float layers' BLAS GEMM may block other row counts differently
+  // (last-bit differences).
+  ASSERT_EQ(one.sizes(), two.sizes());
+  EXPECT_LE((one - two).abs().max().item<double>(), 1e-6 * (1 + one.abs().max().item<double>()));
+  EXPECT_TRUE(torch::equal(one.argmax(1), two.argmax(1)));
+}

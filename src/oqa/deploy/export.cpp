@@ -38,9 +38,8 @@ DeployModel export_subnet(const ExportSource& source) {
     }
   }
   const data::Splits splits = data::open_splits(e.data, e.seed);
-  const train::SubnetEvalSetup setup{splits.train,
-                                     train::eval_loader_options(e.loader, e.train.eval_batch_size),
-                                     bn_images};
+  const train::SubnetEvalSetup setup{
+      splits.train, train::eval_loader_options(e.loader, e.train.eval_batch_size), bn_images};
   torch::NoGradGuard no_grad;
   train::prepare_subnet(*run.net, subnet, setup);
   DeployModel m(space::extract_static(*run.net, subnet));

@@ -238,26 +238,35 @@ void prepare_linear(const nn::StaticLayer& l, const Dims& in, Step& s) {
   s.lda = s.q_stride;
 }
 
-}  // namespace
-
-struct IntegerModel::Impl {
-  int64_t in_channels = 1, resolution = 1;
-  std::vector<Step> steps;
-  // Work buffers, reused across calls.
+// Buffers of one forward pass over a chunk of the batch (one per thread), reused across calls.
+struct Workspace {
   std::vector<std::vector<float>> outs;
   std::vector<float> input;
   std::vector<int16_t> q, a;
   std::vector<int32_t> acc;
   std::vector<float> xf, af, accf, tmp;
+};
+
+}  // namespace
+
+struct IntegerModel::Impl {
+  int64_t in_channels = 1, resolution = 1;
+  std::vector<Step> steps;
+  std::vector<Workspace> spaces;
 
   const Dims& dims(int i) const { return i < 0 ? input_dims : steps[static_cast<size_t>(i)].out; }
   Dims input_dims;
 
-  const float* data(int i) const { return i < 0 ? input.data() : outs[static_cast<size_t>(i)].data(); }
-  void run(Step& s, int64_t n, float* out);
-  void run_integer(const Step& s, int64_t n, const float* x, float* out);
-  void run_float(const Step& s, int64_t n, const float* x, float* out);
+  static const float* data(const Workspace& w, int i) {
+    return i < 0 ? w.input.data() : w.outs[static_cast<size_t>(i)].data();
+  }
+  void run(const Step& s, Workspace& w, int64_t n, float* out) const;
+  void run_integer(const Step& s, Workspace& w, int64_t n, const float* x, float* out) const;
+  void run_float(const Step& s, Workspace& w, int64_t n, const float* x, float* out) const;
+  // Runs n NHWC images (x) through every step in w; with ms, adds each step's milliseconds.
+  void forward_chunk(const float* x, int64_t n, Workspace& w, std::vector<double>* ms) const;
   // The forward pass; with ms, adds each stage's milliseconds (input conversion first, then every step).
+  // Batches of at least two images per thread are split across threads, one chunk and workspace each.
   torch::Tensor forward(const torch::Tensor& x, std::vector<double>* ms);
 };
 
@@ -341,87 +350,88 @@ nlohmann::json IntegerModel::summary() const {
           {"layers", std::move(layers)}};
 }
 
-void IntegerModel::Impl::run_integer(const Step& s, int64_t n, const float* x, float* out) {
+void IntegerModel::Impl::run_integer(const Step& s, Workspace& w, int64_t n, const float* x,
+                                     float* out) const {
   const Dims in = dims(s.inputs[0]);
   const bool linear = s.kind == Kind::kLinear;
   const int64_t oc = s.out.c, q_rows = linear ? n : n * in.pixels();
-  q.resize(static_cast<size_t>(q_rows * s.q_stride));
-  detail::quantize_rows(x, q_rows, s.q_cols, s.in_step, s.in_offset, s.qn, s.qp, q.data(), s.q_stride);
+  w.q.resize(static_cast<size_t>(q_rows * s.q_stride));
+  detail::quantize_rows(x, q_rows, s.q_cols, s.in_step, s.in_offset, s.qn, s.qp, w.q.data(), s.q_stride);
   ConvShape cs = s.conv;
   cs.n = n;
   const int64_t rows = linear ? n : n * s.out.pixels();
-  acc.resize(static_cast<size_t>(rows * oc));
+  w.acc.resize(static_cast<size_t>(rows * oc));
   if (s.kind == Kind::kDepthwise) {
-    detail::depthwise_s16(q.data(), s.q_stride, cs, s.dw.data(), acc.data());
+    detail::depthwise_s16(w.q.data(), s.q_stride, cs, s.dw.data(), w.acc.data());
   } else if (s.direct) {
-    detail::gemm_s16(q.data(), rows, s.q_stride, s.b[0], acc.data(), oc);
+    detail::gemm_s16(w.q.data(), rows, s.q_stride, s.b[0], w.acc.data(), oc);
   } else {
-    a.resize(static_cast<size_t>(rows * s.lda));
+    w.a.resize(static_cast<size_t>(rows * s.lda));
     const int64_t ocg = oc / cs.groups;
     for (int64_t g = 0; g < cs.groups; ++g) {
-      detail::im2col(q.data(), s.q_stride, cs, g, a.data(), s.lda);
-      detail::gemm_s16(a.data(), rows, s.lda, s.b[static_cast<size_t>(g)], acc.data() + g * ocg, oc);
+      detail::im2col(w.q.data(), s.q_stride, cs, g, w.a.data(), s.lda);
+      detail::gemm_s16(w.a.data(), rows, s.lda, s.b[static_cast<size_t>(g)], w.acc.data() + g * ocg, oc);
     }
   }
   const float* corr = s.corr.empty() ? nullptr : s.corr.data();
   const int64_t pixels = linear ? 1 : s.out.pixels();
   at::parallel_for(
       0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, oc)), [&](int64_t r0, int64_t r1) {
-        requantize_rows(acc.data(), r0, r1, oc, s.scale.data(), s.shift.data(), corr, pixels, s.act, out);
+        requantize_rows(w.acc.data(), r0, r1, oc, s.scale.data(), s.shift.data(), corr, pixels, s.act, out);
       });
 }
 
-void IntegerModel::Impl::run_float(const Step& s, int64_t n, const float* x, float* out) {
+void IntegerModel::Impl::run_float(const Step& s, Workspace& w, int64_t n, const float* x, float* out) const {
   const Dims in = dims(s.inputs[0]);
   const bool linear = s.kind == Kind::kLinear;
   const int64_t oc = s.out.c, count = n * in.size();
   if (s.quantize_input) {
-    xf.resize(static_cast<size_t>(count));
-    detail::fake_quantize(x, count, s.in_step, s.in_offset, s.qn, s.qp, xf.data());
-    x = xf.data();
+    w.xf.resize(static_cast<size_t>(count));
+    detail::fake_quantize(x, count, s.in_step, s.in_offset, s.qn, s.qp, w.xf.data());
+    x = w.xf.data();
   }
   ConvShape cs = s.conv;
   cs.n = n;
   const int64_t rows = linear ? n : n * s.out.pixels();
-  accf.resize(static_cast<size_t>(rows * oc));
+  w.accf.resize(static_cast<size_t>(rows * oc));
   auto matmul = [&](const float* a_ptr, int64_t k, const torch::Tensor& w, float* c_ptr) {
     torch::Tensor c = torch::from_blob(c_ptr, {rows, w.size(1)}, torch::kFloat);
     at::mm_out(c, torch::from_blob(const_cast<float*>(a_ptr), {rows, k}, torch::kFloat), w);
   };
   if (s.kind == Kind::kDepthwise) {
-    detail::depthwise_f32(x, in.c, cs, s.dwf.data(), accf.data());
+    detail::depthwise_f32(x, in.c, cs, s.dwf.data(), w.accf.data());
   } else if (s.direct) {
-    matmul(x, s.q_cols, s.wf[0], accf.data());
+    matmul(x, s.q_cols, s.wf[0], w.accf.data());
   } else {
-    af.resize(static_cast<size_t>(rows * s.lda));
+    w.af.resize(static_cast<size_t>(rows * s.lda));
     const int64_t ocg = oc / cs.groups;
     for (int64_t g = 0; g < cs.groups; ++g) {
-      detail::im2col(x, in.c, cs, g, af.data(), s.lda);
+      detail::im2col(x, in.c, cs, g, w.af.data(), s.lda);
       if (cs.groups == 1) {
-        matmul(af.data(), s.lda, s.wf[0], accf.data());
+        matmul(w.af.data(), s.lda, s.wf[0], w.accf.data());
         break;
       }
-      tmp.resize(static_cast<size_t>(rows * ocg));
-      matmul(af.data(), s.lda, s.wf[static_cast<size_t>(g)], tmp.data());
+      w.tmp.resize(static_cast<size_t>(rows * ocg));
+      matmul(w.af.data(), s.lda, s.wf[static_cast<size_t>(g)], w.tmp.data());
       for (int64_t r = 0; r < rows; ++r)
-        std::memcpy(accf.data() + r * oc + g * ocg, tmp.data() + r * ocg,
+        std::memcpy(w.accf.data() + r * oc + g * ocg, w.tmp.data() + r * ocg,
                     static_cast<size_t>(ocg) * sizeof(float));
     }
   }
   at::parallel_for(
       0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, oc)), [&](int64_t r0, int64_t r1) {
-        requantize_rows(accf.data(), r0, r1, oc, s.scale.data(), s.shift.data(), nullptr, 1, s.act, out);
+        requantize_rows(w.accf.data(), r0, r1, oc, s.scale.data(), s.shift.data(), nullptr, 1, s.act, out);
       });
 }
 
-void IntegerModel::Impl::run(Step& s, int64_t n, float* out) {
+void IntegerModel::Impl::run(const Step& s, Workspace& w, int64_t n, float* out) const {
   const Dims in = dims(s.inputs[0]);
-  const float* x = data(s.inputs[0]);
+  const float* x = data(w, s.inputs[0]);
   const int64_t oc = s.out.c;
   switch (s.kind) {
     case Kind::kConv:
     case Kind::kDepthwise:
-    case Kind::kLinear: return s.integer ? run_integer(s, n, x, out) : run_float(s, n, x, out);
+    case Kind::kLinear: return s.integer ? run_integer(s, w, n, x, out) : run_float(s, w, n, x, out);
     case Kind::kPool: {
       const int64_t px = in.pixels();
       for (int64_t i = 0; i < n; ++i) {
@@ -434,14 +444,14 @@ void IntegerModel::Impl::run(Step& s, int64_t n, float* out) {
       return;
     }
     case Kind::kAdd: {
-      const float* b = data(s.inputs[1]);
+      const float* b = data(w, s.inputs[1]);
       const int64_t total = n * s.out.size();
       for (int64_t i = 0; i < total; ++i) out[i] = activate(x[i] + b[i], s.act);
       return;
     }
     case Kind::kMul: {
       const Dims other = dims(s.inputs[1]);
-      const float* b = data(s.inputs[1]);
+      const float* b = data(w, s.inputs[1]);
       const bool a_small = in.pixels() < s.out.pixels(), b_small = other.pixels() < s.out.pixels();
       const int64_t px = s.out.pixels();
       for (int64_t i = 0; i < n; ++i)
@@ -472,38 +482,54 @@ nlohmann::json IntegerModel::profile(const torch::Tensor& x, int runs) {
   return out;
 }
 
-torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<double>* ms) {
-  Impl& im = *this;
-  auto now = [] { return std::chrono::steady_clock::now(); };
-  auto t0 = now();
+void IntegerModel::Impl::forward_chunk(const float* x, int64_t n, Workspace& w,
+                                       std::vector<double>* ms) const {
+  auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](size_t i) {
     if (!ms) return;
-    const auto t = now();
+    const auto t = std::chrono::steady_clock::now();
     (*ms)[i] += std::chrono::duration<double, std::milli>(t - t0).count();
     t0 = t;
   };
-  if (x.dim() != 4 || x.size(1) != im.in_channels)
-    throw util::input_error("input must be [N, " + std::to_string(im.in_channels) + ", H, W]")
+  w.input.assign(x, x + n * input_dims.size());
+  w.outs.resize(steps.size());
+  lap(0);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    w.outs[i].resize(static_cast<size_t>(n * steps[i].out.size()));
+    run(steps[i], w, n, w.outs[i].data());
+    lap(i + 1);
+  }
+}
+
+torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<double>* ms) {
+  if (x.dim() != 4 || x.size(1) != in_channels)
+    throw util::input_error("input must be [N, " + std::to_string(in_channels) + ", H, W]")
         .field("input")
         .value(c10::str(x.sizes()));
   const torch::Tensor xr =
-      data::resize_batch(x.to(torch::kFloat), im.resolution).permute({0, 2, 3, 1}).contiguous();
-  const int64_t n = xr.size(0);
-  im.input.assign(xr.data_ptr<float>(), xr.data_ptr<float>() + xr.numel());
-  im.outs.resize(im.steps.size());
-  lap(0);
-  for (size_t i = 0; i < im.steps.size(); ++i) {
-    im.outs[i].resize(static_cast<size_t>(n * im.steps[i].out.size()));
-    im.run(im.steps[i], n, im.outs[i].data());
-    lap(i + 1);
-  }
-  const Step& last = im.steps.back();
-  torch::Tensor y =
-      torch::from_blob(im.outs.back().data(), {n, last.out.h, last.out.w, last.out.c}, torch::kFloat)
-          .permute({0, 3, 1, 2})
-          .reshape({n, -1})
-          .clone();
-  return y;
+      data::resize_batch(x.to(torch::kFloat), resolution).permute({0, 2, 3, 1}).contiguous();
+  const int64_t n = xr.size(0), threads = at::get_num_threads();
+  const int64_t chunks = (ms || threads < 2 || n < 2 * threads) ? 1 : threads;
+  if (static_cast<int64_t>(spaces.size()) < chunks) spaces.resize(static_cast<size_t>(chunks));
+  auto begin = [&](int64_t c) { return n * c / chunks; };
+  auto run_chunk = [&](int64_t c) {
+    forward_chunk(xr.data_ptr<float>() + begin(c) * input_dims.size(), begin(c + 1) - begin(c),
+                  spaces[static_cast<size_t>(c)], ms);
+  };
+  if (chunks == 1)
+    run_chunk(0);
+  else
+    at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) run_chunk(c);
+    });
+  const Dims& last = steps.back().out;
+  std::vector<torch::Tensor> parts;
+  for (int64_t c = 0; c < chunks; ++c)
+    parts.push_back(torch::from_blob(spaces[static_cast<size_t>(c)].outs.back().data(),
+                                     {begin(c + 1) - begin(c), last.h, last.w, last.c}, torch::kFloat)
+                        .permute({0, 3, 1, 2})
+                        .reshape({begin(c + 1) - begin(c), -1}));
+  return torch::cat(parts);
 }
 
 }  // namespace oqa::deploy
