@@ -263,8 +263,9 @@ struct IntegerModel::Impl {
   void run(const Step& s, Workspace& w, int64_t n, float* out) const;
   void run_integer(const Step& s, Workspace& w, int64_t n, const float* x, float* out) const;
   void run_float(const Step& s, Workspace& w, int64_t n, const float* x, float* out) const;
-  // Runs n NHWC images (x) through every step in w; with ms, adds each step's milliseconds.
-  void forward_chunk(const float* x, int64_t n, Workspace& w, std::vector<double>* ms) const;
+  // Runs n NCHW images (x) through every step in w and writes their logits to y (n rows); with ms, adds
+  // each step's milliseconds.
+  void forward_chunk(const float* x, int64_t n, Workspace& w, std::vector<double>* ms, float* y) const;
   // The forward pass; with ms, adds each stage's milliseconds (input conversion first, then every step).
   // Batches of at least two images per thread are split across threads, one chunk and workspace each.
   torch::Tensor forward(const torch::Tensor& x, std::vector<double>* ms);
@@ -482,8 +483,8 @@ nlohmann::json IntegerModel::profile(const torch::Tensor& x, int runs) {
   return out;
 }
 
-void IntegerModel::Impl::forward_chunk(const float* x, int64_t n, Workspace& w,
-                                       std::vector<double>* ms) const {
+void IntegerModel::Impl::forward_chunk(const float* x, int64_t n, Workspace& w, std::vector<double>* ms,
+                                       float* y) const {
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](size_t i) {
     if (!ms) return;
@@ -491,7 +492,15 @@ void IntegerModel::Impl::forward_chunk(const float* x, int64_t n, Workspace& w,
     (*ms)[i] += std::chrono::duration<double, std::milli>(t - t0).count();
     t0 = t;
   };
-  w.input.assign(x, x + n * input_dims.size());
+  // NCHW -> NHWC into the reused input buffer (no per-call allocation).
+  const int64_t c = input_dims.c, px = input_dims.pixels();
+  w.input.resize(static_cast<size_t>(n * input_dims.size()));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float* src = x + (i * c + ch) * px;
+      float* dst = w.input.data() + i * px * c + ch;
+      for (int64_t p = 0; p < px; ++p) dst[p * c] = src[p];
+    }
   w.outs.resize(steps.size());
   lap(0);
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -499,6 +508,13 @@ void IntegerModel::Impl::forward_chunk(const float* x, int64_t n, Workspace& w,
     run(steps[i], w, n, w.outs[i].data());
     lap(i + 1);
   }
+  // The last output, NHWC -> the reference's NCHW-flattened rows.
+  const Dims& last = steps.back().out;
+  const float* out = w.outs.back().data();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t p = 0; p < last.pixels(); ++p)
+      for (int64_t ch = 0; ch < last.c; ++ch)
+        y[i * last.size() + ch * last.pixels() + p] = out[(i * last.pixels() + p) * last.c + ch];
 }
 
 torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<double>* ms) {
@@ -506,15 +522,15 @@ torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<do
     throw util::input_error("input must be [N, " + std::to_string(in_channels) + ", H, W]")
         .field("input")
         .value(c10::str(x.sizes()));
-  const torch::Tensor xr =
-      data::resize_batch(x.to(torch::kFloat), resolution).permute({0, 2, 3, 1}).contiguous();
+  const torch::Tensor xr = data::resize_batch(x.to(torch::kFloat), resolution).contiguous();
   const int64_t n = xr.size(0), threads = at::get_num_threads();
   const int64_t chunks = (ms || threads < 2 || n < 2 * threads) ? 1 : threads;
   if (static_cast<int64_t>(spaces.size()) < chunks) spaces.resize(static_cast<size_t>(chunks));
+  torch::Tensor y = torch::empty({n, steps.back().out.size()}, torch::kFloat);
   auto begin = [&](int64_t c) { return n * c / chunks; };
   auto run_chunk = [&](int64_t c) {
     forward_chunk(xr.data_ptr<float>() + begin(c) * input_dims.size(), begin(c + 1) - begin(c),
-                  spaces[static_cast<size_t>(c)], ms);
+                  spaces[static_cast<size_t>(c)], ms, y.data_ptr<float>() + begin(c) * y.size(1));
   };
   if (chunks == 1)
     run_chunk(0);
@@ -522,14 +538,7 @@ torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<do
     at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) run_chunk(c);
     });
-  const Dims& last = steps.back().out;
-  std::vector<torch::Tensor> parts;
-  for (int64_t c = 0; c < chunks; ++c)
-    parts.push_back(torch::from_blob(spaces[static_cast<size_t>(c)].outs.back().data(),
-                                     {begin(c + 1) - begin(c), last.h, last.w, last.c}, torch::kFloat)
-                        .permute({0, 3, 1, 2})
-                        .reshape({begin(c + 1) - begin(c), -1}));
-  return torch::cat(parts);
+  return y;
 }
 
 }  // namespace oqa::deploy
