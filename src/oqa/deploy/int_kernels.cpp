@@ -8,6 +8,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "oqa/quant/lsq_kernels.h"
+
 namespace oqa::deploy::detail {
 namespace {
 
@@ -126,17 +128,6 @@ __attribute__((target_clones("avx2", "default"))) void depthwise_rows(const floa
   depthwise_body(x, xs, s, w, acc, r0, r1);
 }
 
-__attribute__((target_clones("avx2", "default"))) void fake_quantize_span(const float* x, int64_t b0,
-                                                                          int64_t b1, float s, float b,
-                                                                          float qn, float qp, float* y) {
-  for (int64_t i = b0; i < b1; ++i) {
-    float t = (x[i] - b) / s;
-    t = t < qn ? qn : t;
-    t = t > qp ? qp : t;
-    y[i] = ((t + kRoundMagic) - kRoundMagic) * s + b;
-  }
-}
-
 template <typename T>
 void im2col_any(const T* q, int64_t q_stride, const ConvShape& s, int64_t group, T* a, int64_t lda) {
   const int64_t cg = s.in_per_group(), rows = s.n * s.oh * s.ow, used = s.k * s.k * cg;
@@ -217,9 +208,9 @@ void depthwise_f32(const float* x, int64_t x_stride, const ConvShape& s, const f
 }
 
 void fake_quantize(const float* x, int64_t n, float s, float b, int qn, int qp, float* y) {
-  at::parallel_for(0, n, 1 << 15, [&](int64_t b0, int64_t b1) {
-    fake_quantize_span(x, b0, b1, s, b, static_cast<float>(qn), static_cast<float>(qp), y);
-  });
+  // The training quantizer's own forward kernel (per tensor: one channel).
+  quant::detail::LsqParams p{&s, b != 0.0f ? &b : nullptr, static_cast<float>(qn), static_cast<float>(qp)};
+  quant::detail::lsq_forward(x, y, quant::detail::LsqLayout{n, 1, n}, p);
 }
 
 const char* gemm_variant() {

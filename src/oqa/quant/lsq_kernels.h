@@ -1,4 +1,5 @@
-// Fused LSQ CPU kernels on raw float arrays (internal to oqa::quant; lsq_function.cpp wraps them).
+// Fused LSQ CPU kernels on raw float arrays (internal to oqa_core: lsq_function.cpp wraps them, the deploy
+// runtime fake-quantizes the inputs of its float layers with lsq_forward).
 #pragma once
 
 #include <cstdint>
