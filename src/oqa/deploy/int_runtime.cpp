@@ -130,8 +130,8 @@ bool runs_in_integers(const nn::StaticLayer& l) {
 }
 
 // Scale, shift and the input quantizer of a conv or linear layer: integer layers fold s_in * s_w into the
-// scale, float ones only the batch norm.
-void prepare_epilogue(const nn::StaticLayer& l, int64_t oc, Step& s) {
+// scale, float ones only the batch norm. Returns the batch norm's per-channel scale.
+std::vector<double> prepare_epilogue(const nn::StaticLayer& l, int64_t oc, Step& s) {
   const nn::StaticQuant& iq = l.input_quant;
   s.integer = runs_in_integers(l);
   s.quantize_input = !iq.spec.is_float();
@@ -154,17 +154,18 @@ void prepare_epilogue(const nn::StaticLayer& l, int64_t oc, Step& s) {
     const double bias = l.bias.defined() ? l.bias[o].item<double>() : 0.0;
     s.shift[o] = static_cast<float>(a[o] * bias + c[o]);
   }
+  return a;
 }
 
 // corr[p][o] = a[o] * beta_in * (sum of the dequantized weights over the taps that fall inside the image at
 // output position p): what an asymmetric input adds to an integer layer, where zero padding adds nothing.
-void prepare_asymmetric_correction(const nn::StaticLayer& l, const Dims& in, Step& s) {
+// levels: the layer's integer weight levels; a: its batch norm's per-channel scale.
+void prepare_asymmetric_correction(const nn::StaticLayer& l, const Dims& in, const torch::Tensor& levels,
+                                   const std::vector<double>& a, Step& s) {
   if (!s.integer || s.in_offset == 0.0f) return;
-  std::vector<double> a, c;
   const int64_t oc = l.weight.size(0);
-  bn_affine(l, oc, a, c);
   const torch::Tensor w_hat =
-      integer_levels(l.weight, l.weight_quant).to(torch::kDouble) *
+      levels.to(torch::kDouble) *
       broadcast_param(l.weight_quant.step_size, l.weight_quant, l.weight.dim()).to(torch::kDouble);
   torch::Tensor m;
   if (l.op == nn::StaticOp::kConv)
@@ -198,9 +199,9 @@ void add_gemm_weights(const torch::Tensor& rows, Step& s) {
 void prepare_conv(const nn::StaticLayer& l, const Dims& in, Step& s) {
   const int64_t oc = l.weight.size(0), cg = l.weight.size(1), k = l.weight.size(2);
   s.conv = ConvShape{1, in.h, in.w, in.c, s.out.h, s.out.w, oc, k, l.stride, l.padding, l.groups};
-  prepare_epilogue(l, oc, s);
-  prepare_asymmetric_correction(l, in, s);
+  const std::vector<double> bn_scale = prepare_epilogue(l, oc, s);
   const torch::Tensor w = compute_weight(l, s.integer).contiguous();  // [oc, cg, k, k]
+  prepare_asymmetric_correction(l, in, w, bn_scale, s);
   s.q_cols = in.c;
   s.q_stride = s.integer ? round_up_even(in.c) : in.c;
   if (l.groups == in.c && oc == in.c && cg == 1) {
@@ -224,14 +225,11 @@ void prepare_conv(const nn::StaticLayer& l, const Dims& in, Step& s) {
 void prepare_linear(const nn::StaticLayer& l, const Dims& in, Step& s) {
   const int64_t out = l.weight.size(0);
   s.kind = Kind::kLinear;
-  prepare_epilogue(l, out, s);
-  prepare_asymmetric_correction(l, in, s);
+  const std::vector<double> bn_scale = prepare_epilogue(l, out, s);
+  const torch::Tensor w = compute_weight(l, s.integer);  // [out, in]
+  prepare_asymmetric_correction(l, in, w, bn_scale, s);
   // The reference flattens NCHW (c, h, w); activations here are NHWC, so reorder the weight columns.
-  add_gemm_weights(compute_weight(l, s.integer)
-                       .reshape({out, in.c, in.h, in.w})
-                       .permute({0, 2, 3, 1})
-                       .reshape({out, in.size()}),
-                   s);
+  add_gemm_weights(w.reshape({out, in.c, in.h, in.w}).permute({0, 2, 3, 1}).reshape({out, in.size()}), s);
   s.q_cols = in.size();
   s.q_stride = s.integer ? round_up_even(in.size()) : in.size();
   s.direct = true;
