@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "deploy/deploy_test_support.h"
+#include "oqa/deploy/int_kernels.h"
 #include "oqa/deploy/int_runtime.h"
 
 using namespace oqa;
@@ -184,6 +185,18 @@ TEST(IntegerRuntime, RejectsInputsOfTheWrongShape) {
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::randn({8, 3, 16, 16});
   EXPECT_GE(agreement(m.model.forward(x), im.forward(x)), 0.85);
+}
+
+TEST(IntegerRuntime, ParallelLoopsUseEveryThread) {
+  // The runtime's loops are at::parallel_for, which is serial unless its file was compiled with OpenMP.
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  const int width = deploy::detail::parallel_width();
+  at::set_num_threads(1);
+  const int serial = deploy::detail::parallel_width();
+  at::set_num_threads(before);
+  EXPECT_EQ(width, 2);
+  EXPECT_EQ(serial, 1);
 }
 
 TEST(IntegerRuntime, BatchSplitAcrossThreadsGivesTheSameLogits) {

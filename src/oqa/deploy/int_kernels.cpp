@@ -4,7 +4,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <vector>
 
 #include <ATen/Parallel.h>
 
@@ -215,6 +217,15 @@ void fake_quantize(const float* x, int64_t n, float s, float b, int qn, int qp, 
 
 const char* gemm_variant() {
   return have_avx2() ? "avx2" : "generic";
+}
+
+int parallel_width() {
+  const int64_t n = at::get_num_threads();
+  std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+  at::parallel_for(0, n, 1, [&](int64_t, int64_t) { seen[static_cast<size_t>(at::get_thread_num())] = 1; });
+  int width = 0;
+  for (const auto& s : seen) width += s.load();
+  return width;
 }
 
 }  // namespace oqa::deploy::detail

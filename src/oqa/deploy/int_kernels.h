@@ -53,4 +53,8 @@ void fake_quantize(const float* x, int64_t n, float s, float b, int qn, int qp, 
 // Which GEMM variant runs ("avx2" or "generic").
 const char* gemm_variant();
 
+// How many distinct threads one of this file's parallel loops runs on right now (at::parallel_for is
+// header-inline: without OpenMP at compile time it is serial whatever at::get_num_threads() says).
+int parallel_width();
+
 }  // namespace oqa::deploy::detail
