@@ -117,6 +117,55 @@ TEST(OqaFormat, RoundTripKeepsLevelsStepSizesAndOutputs) {
   }
 }
 
+TEST(OqaFormat, FoldsBatchNormAndStillReadsVersion1Statistics) {
+  const deploy::DeployModel m = tiny_model(oqa_test::kTinyMbv3, test::sampled(7), 8);
+  nlohmann::json meta;
+  std::string payload;
+  disassemble(deploy::encode_oqa(m), meta, payload);
+  // Version 2 stores 2 floats per channel: the affine a * y + c with a = gamma / sqrt(var + eps).
+  int folded = 0;
+  for (size_t i = 0; i < m.model.layers().size(); ++i) {
+    const nn::StaticLayer& l = m.model.layers()[i];
+    if (!l.batch_norm) continue;
+    const nlohmann::json& bn = meta["layers"][i]["batch_norm"];
+    ASSERT_EQ(bn["encoding"], "folded") << l.name;
+    EXPECT_EQ(bn["data"]["bytes"].get<int64_t>(), 2 * 4 * l.weight.size(0)) << l.name;
+    const int64_t off = bn["data"]["offset"].get<int64_t>();
+    const float a0 = *reinterpret_cast<const float*>(payload.data() + off);
+    const auto& s = *l.batch_norm;
+    EXPECT_NEAR(a0, s.weight[0].item<double>() / std::sqrt(s.running_var[0].item<double>() + s.eps),
+                1e-6 * (1 + std::abs(a0)))
+        << l.name;
+    ++folded;
+  }
+  ASSERT_GT(folded, 3);
+  // A version-1 file (the four batch-norm arrays and eps, as oqa 0.1 wrote them) gives the same model.
+  for (size_t i = 0; i < m.model.layers().size(); ++i) {
+    const nn::StaticLayer& l = m.model.layers()[i];
+    if (!l.batch_norm) continue;
+    const auto& s = *l.batch_norm;
+    const torch::Tensor stats =
+        torch::cat({s.weight, s.bias, s.running_mean, s.running_var}).to(torch::kFloat).contiguous();
+    meta["layers"][i]["batch_norm"] = {{"eps", s.eps},
+                                       {"data", {{"offset", payload.size()}, {"bytes", stats.numel() * 4}}}};
+    payload.append(reinterpret_cast<const char*>(stats.data_ptr<float>()), static_cast<size_t>(stats.numel() * 4));
+  }
+  const deploy::DeployModel v1 = deploy::decode_oqa(assemble(1, meta, payload), "v1.oqa");
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({4, m.model.in_channels(), m.model.resolution(), m.model.resolution()});
+  const torch::Tensor want = m.model.forward(x);
+  EXPECT_TRUE(torch::allclose(v1.model.forward(x), want, 1e-6, 1e-6));
+  const deploy::DeployModel v2 = deploy::decode_oqa(deploy::encode_oqa(m), "v2.oqa");
+  EXPECT_LE((v2.model.forward(x) - want).abs().max().item<double>(), 1e-5 * (1 + want.abs().max().item<double>()));
+  // An unknown encoding is named.
+  for (auto& layer : meta["layers"])
+    if (layer.contains("batch_norm")) {
+      layer["batch_norm"]["encoding"] = "fp16";
+      break;
+    }
+  EXPECT_NE(decode_error(assemble(2, meta, payload)).field_name().find(".batch_norm.encoding"), std::string::npos);
+}
+
 TEST(OqaFormat, WritesAtomicallyAndReadsBack) {
   TestDir dir;
   const std::string path = (dir.path / "m.oqa").string();

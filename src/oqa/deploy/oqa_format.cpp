@@ -104,10 +104,11 @@ json layer_json(const nn::StaticLayer& l, Payload& payload) {
   j["input_quant"] = quant_json(l.input_quant);
   if (l.bias.defined()) j["bias"] = payload.add_floats(l.bias);
   if (l.batch_norm) {
+    // Folded to the per-channel affine bn(y) = a * y + c that inference applies: 2 floats per channel.
     const nn::StaticBatchNorm& bn = *l.batch_norm;
-    j["batch_norm"] = {
-        {"eps", bn.eps},
-        {"data", payload.add_floats(at::cat({bn.weight, bn.bias, bn.running_mean, bn.running_var}))}};
+    const torch::Tensor a = bn.weight.to(torch::kDouble) / (bn.running_var.to(torch::kDouble) + bn.eps).sqrt();
+    const torch::Tensor c = bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * a;
+    j["batch_norm"] = {{"encoding", "folded"}, {"data", payload.add_floats(at::cat({a, c}))}};
   }
   return j;
 }
@@ -196,6 +197,29 @@ class Reader {
       q.offset = torch::tensor(off, torch::kFloat);
     }
     return q;
+  }
+
+  // "folded" (version 2): scale a and shift c, kept as a batch norm with weight a, bias c, mean 0, variance 1
+  // and eps 0, which computes a * y + c exactly. "stats" (version 1, the default): weight, bias, running mean,
+  // running variance and eps.
+  nn::StaticBatchNorm batch_norm(const json& j, const std::string& where, int64_t out) const {
+    const std::string encoding =
+        j.contains("encoding") && j.at("encoding").is_string() ? j.at("encoding").get<std::string>() : "stats";
+    nn::StaticBatchNorm bn;
+    if (encoding == "folded") {
+      const torch::Tensor t = float_tensor(at(j, "data", where), where + ".data", {2, out});
+      bn.weight = t[0].clone(), bn.bias = t[1].clone();
+      bn.running_mean = torch::zeros({out}), bn.running_var = torch::ones({out}), bn.eps = 0.0;
+      return bn;
+    }
+    if (encoding != "stats") throw error(where + ".encoding", "must be 'folded' or 'stats'", encoding);
+    bn.eps = number<double>(j, "eps", where);
+    if (!(bn.eps > 0)) throw error(where + ".eps", "must be > 0", std::to_string(bn.eps));
+    const torch::Tensor t = float_tensor(at(j, "data", where), where + ".data", {4, out});
+    bn.weight = t[0].clone(), bn.bias = t[1].clone(), bn.running_mean = t[2].clone(),
+    bn.running_var = t[3].clone();
+    if ((bn.running_var < 0).any().item<bool>()) throw error(where, "negative running variance");
+    return bn;
   }
 
   torch::Tensor weight(const json& j, const std::string& where, const std::vector<int64_t>& shape,
@@ -298,17 +322,7 @@ class Reader {
       throw error(where + ".input_quant.quant.granularity", "inputs are quantized per tensor", "per_channel");
     if (j.contains("bias")) l.bias = float_tensor(j.at("bias"), where + ".bias", {out});
     if (j.contains("batch_norm")) {
-      const json& bn_j = j.at("batch_norm");
-      nn::StaticBatchNorm bn;
-      bn.eps = number<double>(bn_j, "eps", where + ".batch_norm");
-      if (!(bn.eps > 0)) throw error(where + ".batch_norm.eps", "must be > 0", std::to_string(bn.eps));
-      const torch::Tensor t =
-          float_tensor(at(bn_j, "data", where + ".batch_norm"), where + ".batch_norm.data", {4, out});
-      bn.weight = t[0].clone(), bn.bias = t[1].clone(), bn.running_mean = t[2].clone(),
-      bn.running_var = t[3].clone();
-      if ((bn.running_var < 0).any().item<bool>())
-        throw error(where + ".batch_norm", "negative running variance");
-      l.batch_norm = bn;
+      l.batch_norm = batch_norm(j.at("batch_norm"), where + ".batch_norm", out);
     }
   }
 

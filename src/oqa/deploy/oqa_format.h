@@ -10,7 +10,7 @@
 namespace oqa::deploy {
 
 inline constexpr char kOqaMagic[8] = {'O', 'Q', 'A', 'M', 'O', 'D', 'E', 'L'};
-inline constexpr uint32_t kOqaVersion = 1;
+inline constexpr uint32_t kOqaVersion = 2;  // 2: batch norm stored folded; 1 is still read
 
 // Serialises a model: quantized weights become their integer levels packed at their bit-width, float
 // tensors (biases, batch norm, float-spec weights) stay float32. Throws when a weight is not quantizable.
