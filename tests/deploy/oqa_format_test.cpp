@@ -148,22 +148,26 @@ TEST(OqaFormat, FoldsBatchNormAndStillReadsVersion1Statistics) {
         torch::cat({s.weight, s.bias, s.running_mean, s.running_var}).to(torch::kFloat).contiguous();
     meta["layers"][i]["batch_norm"] = {{"eps", s.eps},
                                        {"data", {{"offset", payload.size()}, {"bytes", stats.numel() * 4}}}};
-    payload.append(reinterpret_cast<const char*>(stats.data_ptr<float>()), static_cast<size_t>(stats.numel() * 4));
+    payload.append(reinterpret_cast<const char*>(stats.data_ptr<float>()),
+                   static_cast<size_t>(stats.numel() * 4));
   }
   const deploy::DeployModel v1 = deploy::decode_oqa(assemble(1, meta, payload), "v1.oqa");
   torch::NoGradGuard no_grad;
-  const torch::Tensor x = torch::randn({4, m.model.in_channels(), m.model.resolution(), m.model.resolution()});
+  const torch::Tensor x =
+      torch::randn({4, m.model.in_channels(), m.model.resolution(), m.model.resolution()});
   const torch::Tensor want = m.model.forward(x);
   EXPECT_TRUE(torch::allclose(v1.model.forward(x), want, 1e-6, 1e-6));
   const deploy::DeployModel v2 = deploy::decode_oqa(deploy::encode_oqa(m), "v2.oqa");
-  EXPECT_LE((v2.model.forward(x) - want).abs().max().item<double>(), 1e-5 * (1 + want.abs().max().item<double>()));
+  EXPECT_LE((v2.model.forward(x) - want).abs().max().item<double>(),
+            1e-5 * (1 + want.abs().max().item<double>()));
   // An unknown encoding is named.
   for (auto& layer : meta["layers"])
     if (layer.contains("batch_norm")) {
       layer["batch_norm"]["encoding"] = "fp16";
       break;
     }
-  EXPECT_NE(decode_error(assemble(2, meta, payload)).field_name().find(".batch_norm.encoding"), std::string::npos);
+  EXPECT_NE(decode_error(assemble(2, meta, payload)).field_name().find(".batch_norm.encoding"),
+            std::string::npos);
 }
 
 TEST(OqaFormat, WritesAtomicallyAndReadsBack) {

@@ -106,7 +106,8 @@ json layer_json(const nn::StaticLayer& l, Payload& payload) {
   if (l.batch_norm) {
     // Folded to the per-channel affine bn(y) = a * y + c that inference applies: 2 floats per channel.
     const nn::StaticBatchNorm& bn = *l.batch_norm;
-    const torch::Tensor a = bn.weight.to(torch::kDouble) / (bn.running_var.to(torch::kDouble) + bn.eps).sqrt();
+    const torch::Tensor a =
+        bn.weight.to(torch::kDouble) / (bn.running_var.to(torch::kDouble) + bn.eps).sqrt();
     const torch::Tensor c = bn.bias.to(torch::kDouble) - bn.running_mean.to(torch::kDouble) * a;
     j["batch_norm"] = {{"encoding", "folded"}, {"data", payload.add_floats(at::cat({a, c}))}};
   }
@@ -200,11 +201,12 @@ class Reader {
   }
 
   // "folded" (version 2): scale a and shift c, kept as a batch norm with weight a, bias c, mean 0, variance 1
-  // and eps 0, which computes a * y + c exactly. "stats" (version 1, the default): weight, bias, running mean,
-  // running variance and eps.
+  // and eps 0, which computes a * y + c exactly. "stats" (version 1, the default): weight, bias, running
+  // mean, running variance and eps.
   nn::StaticBatchNorm batch_norm(const json& j, const std::string& where, int64_t out) const {
-    const std::string encoding =
-        j.contains("encoding") && j.at("encoding").is_string() ? j.at("encoding").get<std::string>() : "stats";
+    const std::string encoding = j.contains("encoding") && j.at("encoding").is_string()
+                                     ? j.at("encoding").get<std::string>()
+                                     : "stats";
     nn::StaticBatchNorm bn;
     if (encoding == "folded") {
       const torch::Tensor t = float_tensor(at(j, "data", where), where + ".data", {2, out});
