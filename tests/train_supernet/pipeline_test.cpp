@@ -75,6 +75,32 @@ TEST(Pipeline, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   EXPECT_EQ(seen.size(), 4u + 8u);  // log_every 2: 8 / 2 + 16 / 2
 }
 
+// Progressive shrinking in the float stage: 8 steps, phases largest 0-1, kernel 2-3, depth 4-5, width 6-7 (the
+// channels sorted before step 6). Stopped at step 7 (after the sort; the last checkpoint is from step 4, before
+// it) and resumed, the run must sort again at step 6 and end with the uninterrupted run's tensors.
+TEST(Pipeline, ProgressiveShrinkingResumesAcrossTheChannelSort) {
+  TestDir dir;
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"] = {{{"quant", "float"}, {"epochs", 1}, {"lr", 0.05}, {"progressive", true}}};
+  const std::string straight = (dir.path / "straight").string(), resumed = (dir.path / "resumed").string();
+  test::run_pipeline(config, straight);
+  run_until_nan(config, resumed, 7);
+  EXPECT_EQ(train::read_checkpoint_meta(train::stage_checkpoint(resumed, "float")).step, 4);
+  test::run_pipeline(config, resumed);
+  auto a = test::load_supernet(config, train::stage_checkpoint(straight, "float"));
+  auto b = test::load_supernet(config, train::stage_checkpoint(resumed, "float"));
+  EXPECT_LE(test::max_state_difference(*a, *b), 1e-6);
+
+  config["supernet"]["stages"] = {{{"quant", "float"}, {"epochs", 1}},
+                                  {{"quant", "w4a4"}, {"epochs", 1}, {"progressive", true}}};
+  try {
+    test::experiment_of(config);
+    FAIL() << "accepted progressive shrinking in a quantized stage";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.field_name(), "supernet.stages[1].progressive") << e.what();
+  }
+}
+
 TEST(Pipeline, NanLossStopsWithTheMessageAndKeepsTheLastCheckpoint) {
   TestDir dir;
   const nlohmann::json config = test::tiny_config();

@@ -10,13 +10,15 @@ space::Subnet apply_stage_quant(const space::Space& space, space::Subnet subnet,
   return space.with_quant(std::move(subnet), quant);
 }
 
-std::vector<space::Subnet> sandwich_subnets(const space::Space& space, const std::string& quant, int64_t n_random,
-                                            uint64_t seed) {
+std::vector<space::Subnet> sandwich_subnets(const space::Space& space, const std::string& quant,
+                                            int64_t n_random, uint64_t seed,
+                                            const std::function<space::Subnet(const space::Subnet&)>& shape) {
   std::mt19937_64 rng(seed);
+  auto finish = [&](const space::Subnet& s) { return apply_stage_quant(space, shape ? shape(s) : s, quant); };
   std::vector<space::Subnet> out;
-  out.push_back(apply_stage_quant(space, space.largest(), quant));
-  for (int64_t i = 0; i < n_random; ++i) out.push_back(apply_stage_quant(space, space.sample(rng), quant));
-  out.push_back(apply_stage_quant(space, space.smallest(), quant));
+  out.push_back(finish(space.largest()));
+  for (int64_t i = 0; i < n_random; ++i) out.push_back(finish(space.sample(rng)));
+  out.push_back(finish(space.smallest()));
   return out;
 }
 

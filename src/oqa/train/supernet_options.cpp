@@ -23,7 +23,8 @@ double get_number(space::JsonReader& r, const std::string& key, double fallback,
   if (!v.is_number()) throw r.error(key, "expected a number").value(v.dump());
   const double x = v.get<double>();
   if (x < lo || x > hi)
-    throw r.error(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]").value(v.dump());
+    throw r.error(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]")
+        .value(v.dump());
   return x;
 }
 
@@ -53,11 +54,16 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
       throw r.error("quant", "expected \"float\", \"mixed\" or \"w<b>a<b>\" with b in 2..8").value(s.quant);
     s.name = r.get_string("name", s.quant);
     if (s.name.empty() || s.name.find('/') != std::string::npos || s.name.rfind("direct-", 0) == 0)
-      throw r.error("name", "a stage name must be a plain folder name not starting with \"direct-\"").value(s.name);
+      throw r.error("name", "a stage name must be a plain folder name not starting with \"direct-\"")
+          .value(s.name);
     if (!names.insert(s.name).second) throw r.error("name", "two stages share this name").value(s.name);
     s.epochs = space::get_int_in(r, "epochs", s.epochs, 0, 100000);
     s.lr = get_number(r, "lr", s.lr, 0.0, 100.0);
     s.warmup_epochs = get_number(r, "warmup_epochs", s.warmup_epochs, -1.0, 1e5);
+    s.progressive = r.get_bool("progressive", s.progressive);
+    if (s.progressive && s.quant != "float")
+      throw r.error("progressive", "progressive shrinking trains a float stage; this stage is " + s.quant)
+          .value("true");
     o.stages.push_back(s);
   });
   o.direct_bits = static_cast<int>(node.get_int_range("direct_bits", o.direct_bits, 0, 8));
@@ -65,7 +71,8 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
   o.direct_epochs = node.get_int_range("direct_epochs", o.direct_epochs, 0, 100000);
   o.direct_lr = node.get_range("direct_lr", o.direct_lr, 0.0, 100.0);
   if (o.direct_bits > 0 && (o.stages.empty() || o.stages.front().quant != "float"))
-    throw node.error("direct_bits", "the direct baseline starts from the float stage: make \"float\" the first stage");
+    throw node.error("direct_bits",
+                     "the direct baseline starts from the float stage: make \"float\" the first stage");
   return o;
 }
 

@@ -16,6 +16,7 @@ struct SupernetStage {
   int64_t epochs = 1;
   double lr = 0.05;
   double warmup_epochs = -1;  // < 0: train.warmup_epochs
+  bool progressive = false;   // progressive shrinking (float stages): largest, then kernel, depth, width
 };
 
 struct SupernetOptions {
@@ -28,9 +29,9 @@ struct SupernetOptions {
   std::vector<SupernetStage> stages;
   // Direct low-bit baseline (OQA's comparison): trained from the float stage's weights at `direct_bits`,
   // for as many epochs as the quantized stages down to that bit-width together (unless direct_epochs > 0).
-  int direct_bits = 0;               // 0 = no direct baseline
+  int direct_bits = 0;  // 0 = no direct baseline
   int64_t direct_epochs = 0;
-  double direct_lr = 0;              // 0 = lr of the first quantized stage
+  double direct_lr = 0;  // 0 = lr of the first quantized stage
 };
 
 // Reads the "supernet" section; stage names must be distinct and quant strings valid.

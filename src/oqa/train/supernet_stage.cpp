@@ -3,20 +3,27 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <optional>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "oqa/train/bn_recalibrate.h"
+#include "oqa/train/channel_sort.h"
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/gpg.h"
 #include "oqa/train/loop.h"
+#include "oqa/train/progressive.h"
 #include "oqa/train/sandwich.h"
 #include "oqa/train/subnet_sampler.h"
 #include "oqa/util/atomic_file.h"
 
 namespace oqa::train {
 
-std::string stage_dir(const std::string& run_dir, const std::string& stage) { return run_dir + "/" + stage; }
+std::string stage_dir(const std::string& run_dir, const std::string& stage) {
+  return run_dir + "/" + stage;
+}
 
 std::string stage_checkpoint(const std::string& run_dir, const std::string& stage) {
   return stage_dir(run_dir, stage) + "/checkpoints/last.pt";
@@ -31,7 +38,8 @@ nlohmann::json evaluate_extremes(space::Supernet& net, const SupernetStage& stag
   const space::Subnet previous = net.active();
   nlohmann::json out;
   for (const char* which : {"largest", "smallest"}) {
-    space::Subnet s = apply_stage_quant(space, which[0] == 'l' ? space.largest() : space.smallest(), stage.quant);
+    space::Subnet s =
+        apply_stage_quant(space, which[0] == 'l' ? space.largest() : space.smallest(), stage.quant);
     auto r = evaluate_subnet(net, s, split, ctx.eval, stage.name + " " + which + " " + split_name);
     out[which] = r.top1;
   }
@@ -91,17 +99,42 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
   distill.kd_ce_weight = sn.kd_ce_weight;
   distill.wdr_weight = sn.wdr_weight;
   const bool gpg = sn.distill == "gpg";
+  std::optional<ProgressivePlan> plan;
+  if (stage.progressive) {
+    plan = progressive_plan(net.space(), sched.total_steps);
+    std::string phases;
+    for (int i = 0; i < static_cast<int>(plan->phases.size()); ++i)
+      phases += fmt::format("{}{} from step {}", i ? ", " : "", plan->phases[static_cast<size_t>(i)],
+                            plan->phase_start(i));
+    spdlog::info("{}: progressive shrinking: {}", stage.name, phases);
+  }
   StepFn step = [&](const data::Batch& batch, int64_t step_index) {
     // Gradients "none", not zero: a parameter no subnet of this step uses (a 3x3 kernel transform, a deep
     // block) then gets no momentum or decay update, so a step does not depend on what earlier steps of the
     // same process touched, and a resumed run matches an uninterrupted one.
     for (auto& p : net.parameters()) p.mutable_grad().reset();
+    std::function<space::Subnet(const space::Subnet&)> shape;
+    if (plan) {
+      const int phase = plan->phase_at(step_index);
+      if (step_index == plan->phase_start(phase) && phase > 0) {
+        spdlog::info("{}: step {}: {} becomes elastic", stage.name, step_index,
+                     plan->phases[static_cast<size_t>(phase)]);
+        // Once-for-All: before width shrinks, the channels narrow subnets keep become the most important
+        // ones. A resumed run repeats this only when it resumes from before this step (checkpoints hold the
+        // result).
+        if (plan->phases[static_cast<size_t>(phase)] == "width")
+          spdlog::info("{}: channels of {} blocks sorted by importance", stage.name,
+                       sort_channels_by_importance(net, optimizer.get()));
+      }
+      shape = [&, phase](const space::Subnet& s) { return restrict_to_phase(net.space(), s, *plan, phase); };
+    }
     auto subnets = sandwich_subnets(net.space(), stage.quant, sn.random_subnets,
-                                    step_seed(e.seed, stage.name + "/subnets", step_index));
+                                    step_seed(e.seed, stage.name + "/subnets", step_index), shape);
     return gpg ? gpg_step(net, batch, subnets, distill) : sandwich_step(net, batch, subnets, distill);
   };
   EpochEndFn epoch_end = [&](int64_t) -> nlohmann::json {
-    if (!sn.eval_each_epoch || !ctx.splits.val || ctx.splits.val->size() == 0) return nlohmann::json::object();
+    if (!sn.eval_each_epoch || !ctx.splits.val || ctx.splits.val->size() == 0)
+      return nlohmann::json::object();
     BufferSnapshot snapshot(net);
     nlohmann::json top1 = evaluate_extremes(net, stage, ctx, ctx.splits.val, "val");
     snapshot.restore(net);
