@@ -207,6 +207,57 @@ TEST(Mbv3Space, MutationCrossoverAndOneHot) {
   EXPECT_LT(std::accumulate(hf.begin(), hf.end(), 0.0f), std::accumulate(h.begin(), h.end(), 0.0f));
 }
 
+TEST(Mbv3Space, GeneOperatorsRedrawAtTheGivenRateAndMixBothParents) {
+  auto s = tiny_space(kTinyMbv3);  // every quantization form searched: more than one 64-gene word
+  const auto& genes = s->genes();
+  ASSERT_GT(genes.size(), 64u);
+  size_t first = genes.size(), last = 0;  // the outermost genes with a choice
+  for (size_t i = 0; i < genes.size(); ++i)
+    if (genes[i].choices.size() > 1) first = std::min(first, i), last = i;
+  ASSERT_GE(last, 64u);
+  std::mt19937_64 rng(7);
+  const auto a = s->gene_values(s->sample(rng)), b = s->gene_values(s->sample(rng));
+  // Mutation redraws each gene with probability p, so it changes with probability p * (1 - 1 / choices).
+  const double p = 0.1;
+  const int trials = 1000;
+  double changed = 0, expected = 0;
+  size_t first_changed = 0, last_changed = 0;
+  for (const auto& g : genes) expected += trials * p * (1.0 - 1.0 / static_cast<double>(g.choices.size()));
+  for (int t = 0; t < trials; ++t) {
+    std::vector<int64_t> v = a;
+    s->mutate_values(v, p, rng);
+    for (size_t i = 0; i < v.size(); ++i) {
+      ASSERT_NE(std::find(genes[i].choices.begin(), genes[i].choices.end(), v[i]), genes[i].choices.end());
+      changed += v[i] != a[i];
+    }
+    first_changed += v[first] != a[first];
+    last_changed += v[last] != a[last];
+  }
+  EXPECT_NEAR(changed, expected, 5 * std::sqrt(expected)) << "binomial count, 5 standard deviations";
+  EXPECT_GT(first_changed, 0u);
+  EXPECT_GT(last_changed, 0u);
+  std::vector<int64_t> v = a;
+  s->mutate_values(v, 0.0, rng);
+  EXPECT_EQ(v, a);
+  // Crossover takes each gene from b with probability 1/2, in every word of 64 coins.
+  std::vector<double> from_b(2, 0), differ(2, 0);
+  for (int t = 0; t < 400; ++t) {
+    std::vector<int64_t> c = a;
+    s->crossover_values(c, b, rng);
+    for (size_t i = 0; i < c.size(); ++i) {
+      ASSERT_TRUE(c[i] == a[i] || c[i] == b[i]);
+      if (a[i] == b[i]) continue;
+      differ[std::min<size_t>(i / 64, 1)] += 1;
+      from_b[std::min<size_t>(i / 64, 1)] += c[i] == b[i];
+    }
+  }
+  for (size_t w = 0; w < 2; ++w) {
+    ASSERT_GT(differ[w], 0) << "word " << w;
+    EXPECT_NEAR(from_b[w] / differ[w], 0.5, 0.05) << "word " << w;
+  }
+  EXPECT_EQ(s->from_valid_gene_values(a), s->from_gene_values(a));
+}
+
 TEST(Mbv3Space, LayerSpecsFollowPrecisionAndActivationSign) {
   auto s = tiny_space(kTinyMbv3);
   space::Subnet v = s->parse(json::parse(kValid));

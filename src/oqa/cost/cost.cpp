@@ -48,6 +48,7 @@ CostSummary summarize(const std::vector<nn::LayerShape>& layers, const CostOptio
   CostSummary s;
   double wsum = 0, wbits = 0, asum = 0, abits = 0;
   const bool count_float = options.float_layers == FloatLayers::kCount32;
+  s.layers.reserve(layers.size());
   for (const nn::LayerShape& l : layers) {
     LayerCost c = layer_cost(l, options);
     s.macs += c.macs;

@@ -1,12 +1,14 @@
 // ShapeWalker: conv, pooled pointwise and linear layer shapes.
 #include "oqa/space/shape_walker.h"
 
+#include <utility>
+
 namespace oqa::space {
 
-void ShapeWalker::conv(const std::string& name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
+void ShapeWalker::conv(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
                        int64_t groups, bool bias, bool batch_norm) {
   nn::LayerShape l;
-  l.name = name;
+  l.name = std::move(name);
   l.in_channels = in;
   l.out_channels = out;
   l.kernel_size = kernel;
@@ -20,17 +22,16 @@ void ShapeWalker::conv(const std::string& name, int64_t in, int64_t out, int64_t
   shapes_.push_back(std::move(l));
 }
 
-void ShapeWalker::pointwise_on_pooled(const std::string& name, int64_t in, int64_t out, bool bias,
-                                      bool batch_norm) {
+void ShapeWalker::pointwise_on_pooled(std::string name, int64_t in, int64_t out, bool bias, bool batch_norm) {
   const int64_t keep = size_;
   size_ = 1;
-  conv(name, in, out, 1, 1, 1, bias, batch_norm);
+  conv(std::move(name), in, out, 1, 1, 1, bias, batch_norm);
   size_ = keep;
 }
 
-void ShapeWalker::linear(const std::string& name, int64_t in, int64_t out, bool bias) {
+void ShapeWalker::linear(std::string name, int64_t in, int64_t out, bool bias) {
   nn::LayerShape l;
-  l.name = name;
+  l.name = std::move(name);
   l.linear = true;
   l.in_channels = in;
   l.out_channels = out;

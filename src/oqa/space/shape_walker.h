@@ -11,15 +11,14 @@ namespace oqa::space {
 
 class ShapeWalker {
  public:
-  explicit ShapeWalker(int64_t resolution) : size_(resolution) {}
+  explicit ShapeWalker(int64_t resolution) : size_(resolution) { shapes_.reserve(64); }
 
   // A conv with padding kernel / 2 on the current map; the map becomes its output.
-  void conv(const std::string& name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
-            int64_t groups = 1, bool bias = false, bool batch_norm = true);
+  void conv(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups = 1,
+            bool bias = false, bool batch_norm = true);
   // A 1x1 conv on a globally pooled (1x1) map (squeeze-excite, feature mix); the current map size is kept.
-  void pointwise_on_pooled(const std::string& name, int64_t in, int64_t out, bool bias,
-                           bool batch_norm = false);
-  void linear(const std::string& name, int64_t in, int64_t out, bool bias = true);
+  void pointwise_on_pooled(std::string name, int64_t in, int64_t out, bool bias, bool batch_norm = false);
+  void linear(std::string name, int64_t in, int64_t out, bool bias = true);
 
   int64_t size() const { return size_; }
   void set_size(int64_t size) { size_ = size; }  // e.g. back to a block's input for its shortcut

@@ -147,7 +147,9 @@ double Space::log10_quant_per_layer() const {
 // ---- genes <-> subnets ------------------------------------------------------------------------------
 
 std::vector<int64_t> Space::gene_values(const Subnet& s) const {
-  std::vector<int64_t> v{s.resolution};
+  std::vector<int64_t> v;
+  v.reserve(genes_.size());
+  v.push_back(s.resolution);
   write_arch(s, v);
   for (const LayerQuant& q : s.quant) write_quant(q, v);
   OQA_ASSERT(v.size() == genes_.size(), "gene count mismatch: validate the subnet first");
@@ -171,14 +173,37 @@ Subnet Space::from_values_checked(const std::vector<int64_t>& v) const {
   size_t pos = 1;
   read_arch(v, pos, s);
   OQA_ASSERT(pos == arch_end_, "read_arch consumed the wrong number of genes");
+  s.quant.reserve((v.size() - pos) / kQuantGenes);
   for (; pos < v.size(); pos += kQuantGenes) s.quant.push_back(read_quant(&v[pos]));
   return s;
 }
 
 std::vector<bool> Space::active_genes(const Subnet& s) const {
-  std::vector<bool> a(genes_.size());
-  for (size_t i = 0; i < genes_.size(); ++i) a[i] = genes_[i].block < 0 || block_active(s, genes_[i].block);
-  return a;
+  std::vector<unsigned char> a;
+  active_genes_into(s, a);
+  return std::vector<bool>(a.begin(), a.end());
+}
+
+void Space::active_genes_into(const Subnet& s, std::vector<unsigned char>& a) const {
+  a.resize(genes_.size());
+  int block = -1;  // genes of one block are adjacent: ask block_active once per run of them
+  bool on = true;
+  for (size_t i = 0; i < genes_.size(); ++i) {
+    if (genes_[i].block < 0) {
+      a[i] = 1;
+      continue;
+    }
+    if (genes_[i].block != block) {
+      block = genes_[i].block;
+      on = block_active(s, block);
+    }
+    a[i] = on ? 1 : 0;
+  }
+}
+
+Subnet Space::from_valid_gene_values(const std::vector<int64_t>& v) const {
+  OQA_ASSERT(v.size() == genes_.size(), "gene count mismatch");
+  return from_values_checked(v);
 }
 
 // ---- validation and decoding ------------------------------------------------------------------------
@@ -303,12 +328,7 @@ Subnet Space::sample(std::mt19937_64& rng) const {
 Subnet Space::mutate(const Subnet& s, double prob, std::mt19937_64& rng) const {
   validate(s);
   std::vector<int64_t> v = gene_values(s);
-  std::uniform_real_distribution<double> coin(0.0, 1.0);
-  for (size_t i = 0; i < genes_.size(); ++i) {
-    if (coin(rng) >= prob) continue;
-    std::uniform_int_distribution<size_t> pick(0, genes_[i].choices.size() - 1);
-    v[i] = genes_[i].choices[pick(rng)];
-  }
+  mutate_values(v, prob, rng);
   return from_values_checked(v);
 }
 
@@ -316,11 +336,30 @@ Subnet Space::crossover(const Subnet& a, const Subnet& b, std::mt19937_64& rng) 
   validate(a);
   validate(b);
   std::vector<int64_t> va = gene_values(a);
-  const std::vector<int64_t> vb = gene_values(b);
-  std::bernoulli_distribution coin(0.5);
-  for (size_t i = 0; i < va.size(); ++i)
-    if (coin(rng)) va[i] = vb[i];
+  crossover_values(va, gene_values(b), rng);
   return from_values_checked(va);
+}
+
+void Space::mutate_values(std::vector<int64_t>& v, double prob, std::mt19937_64& rng) const {
+  OQA_ASSERT(v.size() == genes_.size(), "gene count mismatch");
+  if (!(prob > 0)) return;
+  // The genes redrawn are a Bernoulli(prob) subset: jump from one to the next by geometric gaps instead of
+  // tossing a coin per gene (the same distribution, one draw per mutated gene).
+  std::geometric_distribution<int64_t> gap(std::min(prob, 1.0));
+  for (size_t i = static_cast<size_t>(gap(rng)); i < v.size(); i += 1 + static_cast<size_t>(gap(rng))) {
+    const std::vector<int64_t>& c = genes_[i].choices;
+    v[i] = c[std::uniform_int_distribution<size_t>(0, c.size() - 1)(rng)];
+  }
+}
+
+void Space::crossover_values(std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                             std::mt19937_64& rng) const {
+  OQA_ASSERT(a.size() == genes_.size() && b.size() == genes_.size(), "gene count mismatch");
+  uint64_t bits = 0;  // 64 fair coins per draw
+  for (size_t i = 0; i < a.size(); ++i, bits >>= 1) {
+    if (i % 64 == 0) bits = rng();
+    if (bits & 1) a[i] = b[i];
+  }
 }
 
 Subnet Space::with_quant(Subnet s, const std::string& shortcut) const {
@@ -400,8 +439,12 @@ std::vector<nn::LayerQuantSpecs> Space::layer_specs(const Subnet& s) const {
 
 std::vector<nn::LayerShape> Space::attach_specs(const Subnet& s, std::vector<nn::LayerShape> shapes) const {
   const std::vector<nn::LayerQuantSpecs> specs = layer_specs(s);
+  size_t next = 0;  // shapes come in execution order, slots in registration order: look ahead from the last
   for (nn::LayerShape& l : shapes) {
-    const size_t i = static_cast<size_t>(&slot(l.name) - slots_.data());
+    size_t i = next;
+    while (i < slots_.size() && slots_[i].name != l.name) ++i;
+    if (i == slots_.size()) i = static_cast<size_t>(&slot(l.name) - slots_.data());
+    next = i + 1;
     l.weight_spec = specs[i].weight;
     l.input_spec = specs[i].input;
   }

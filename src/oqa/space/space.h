@@ -86,6 +86,9 @@ class Space {
   Subnet mutate(const Subnet& subnet, double prob, std::mt19937_64& rng) const;
   // Each gene taken from a or b with probability 1/2.
   Subnet crossover(const Subnet& a, const Subnet& b, std::mt19937_64& rng) const;
+  // The same on gene values (gene_values of valid subnets): no validation, no allocation (the search's loop).
+  void mutate_values(std::vector<int64_t>& values, double prob, std::mt19937_64& rng) const;
+  void crossover_values(std::vector<int64_t>& a, const std::vector<int64_t>& b, std::mt19937_64& rng) const;
   // Every searched layer set to a shortcut: "float" or "w<b>a<b>" (default forms); validated.
   Subnet with_quant(Subnet subnet, const std::string& shortcut) const;
 
@@ -98,9 +101,13 @@ class Space {
   // ---- flat encodings (predictors, evolution) --------------------------------------------------
   std::vector<int64_t> gene_values(const Subnet& subnet) const;  // one value per gene
   Subnet from_gene_values(const std::vector<int64_t>& values) const;
+  // The same without validation, for values known to be valid (made by gene_values, sample or *_values).
+  Subnet from_valid_gene_values(const std::vector<int64_t>& values) const;
   std::vector<bool> active_genes(const Subnet& subnet) const;  // false for genes of skipped blocks
-  std::vector<int> encode(const Subnet& subnet) const;         // choice index per gene (-1: also_valid value)
-  size_t one_hot_size() const;                                 // sum of choice counts
+  // The same into a reused buffer of 0 / 1 (each block's activity asked once).
+  void active_genes_into(const Subnet& subnet, std::vector<unsigned char>& active) const;
+  std::vector<int> encode(const Subnet& subnet) const;  // choice index per gene (-1: also_valid value)
+  size_t one_hot_size() const;                          // sum of choice counts
   // Concatenated one-hot of every gene's choice; all-zero for inactive genes and float (also_valid) values.
   std::vector<float> one_hot(const Subnet& subnet) const;
 
