@@ -134,6 +134,70 @@ TEST(Evolution, MultiObjectiveFrontMatchesTheBruteForceFront) {
   }
 }
 
+TEST(Evolution, ScoresEachNetworkOnceAndKeepsTheFrontOfEverythingScored) {
+  Fixture f;
+  const double limit = f.median_macs();
+  search::SearchProblem p = f.problem(limit);
+  // Reference: every subnet handed to score(), the front computed over all of them afterwards.
+  std::vector<double> seen_score, seen_macs;
+  std::vector<uint64_t> seen_hash;
+  auto inner = p.score;
+  p.score = [&](const std::vector<space::Subnet>& v) {
+    const std::vector<double> s = inner(v);
+    for (size_t i = 0; i < v.size(); ++i) {
+      seen_hash.push_back(f.space->hash(v[i]));
+      seen_score.push_back(s[i]);
+      seen_macs.push_back(cost::count(*f.space, v[i]).macs);
+    }
+    return s;
+  };
+  search::EvolutionOptions o;
+  o.population = 30;
+  o.generations = 30;
+  const search::SearchResult r = search::evolve(p, o);
+  // The 400-network space repeats networks often: each reaches score() once (Space::hash is canonical).
+  std::vector<uint64_t> sorted = seen_hash;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_TRUE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end())
+      << "a network was scored twice";
+  EXPECT_EQ(r.predicted, static_cast<int64_t>(seen_hash.size()));
+  EXPECT_EQ(r.scored, 30 + 30 * (30 - static_cast<int64_t>(0.25 * 30)));
+  EXPECT_LT(r.predicted, r.scored);
+  for (const auto& c : r.population) EXPECT_DOUBLE_EQ(c.score, f.score(c.subnet)) << "cached score";
+  // The incrementally kept front equals the front of every scored network.
+  const auto truth = search::accuracy_cost_front(seen_score, seen_macs);
+  ASSERT_EQ(r.front.size(), truth.size());
+  for (size_t k = 0; k < truth.size(); ++k) {
+    EXPECT_DOUBLE_EQ(r.front[k].score, seen_score[truth[k]]);
+    EXPECT_EQ(r.front[k].costs.macs, seen_macs[truth[k]]);
+  }
+}
+
+TEST(Evolution, ExactScoreReordersTheFinalPopulationAndFront) {
+  Fixture f;
+  const double limit = f.median_macs();
+  search::SearchProblem p = f.problem(limit);
+  // A "coarse" search score and an exact one that disagrees on the order: the final results follow the exact.
+  p.exact_score = [&](const std::vector<space::Subnet>& v) {
+    std::vector<double> out;
+    for (const auto& s : v) out.push_back(-f.score(s));
+    return out;
+  };
+  search::EvolutionOptions o;
+  o.population = 20;
+  o.generations = 10;
+  const search::SearchResult r = search::evolve(p, o);
+  for (const auto& c : r.population) EXPECT_DOUBLE_EQ(c.score, -f.score(c.subnet));
+  for (size_t i = 1; i < r.population.size(); ++i)
+    EXPECT_GE(r.population[i - 1].score, r.population[i].score);
+  EXPECT_DOUBLE_EQ(r.best.score, r.population.front().score);
+  for (const auto& c : r.front) EXPECT_DOUBLE_EQ(c.score, -f.score(c.subnet));
+  for (size_t i = 1; i < r.front.size(); ++i) {
+    EXPECT_LT(r.front[i - 1].costs.macs, r.front[i].costs.macs);
+    EXPECT_LT(r.front[i - 1].score, r.front[i].score);
+  }
+}
+
 TEST(Evolution, RandomSearchRespectsBudgetsAndCountsEvaluations) {
   Fixture f;
   const double limit = f.median_macs();
@@ -145,7 +209,8 @@ TEST(Evolution, RandomSearchRespectsBudgetsAndCountsEvaluations) {
 
 TEST(Evolution, ImpossibleBudgetNamesTheSmallestAchievableValue) {
   Fixture f;
-  const double smallest = cost::count(*f.space, train::apply_stage_quant(*f.space, f.space->smallest(), "w4a4")).macs;
+  const double smallest =
+      cost::count(*f.space, train::apply_stage_quant(*f.space, f.space->smallest(), "w4a4")).macs;
   search::EvolutionOptions o;
   try {
     search::evolve(f.problem(smallest * 0.5), o);

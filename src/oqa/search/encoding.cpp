@@ -1,11 +1,15 @@
 // Encoder: selects the architecture or all positions of the space's one-hot encoding.
 #include "oqa/search/encoding.h"
 
+#include <algorithm>
+
 #include "oqa/util/error.h"
 
 namespace oqa::search {
 
-std::string encoding_name(Encoding e) { return e == Encoding::kArch ? "arch" : "quant"; }
+std::string encoding_name(Encoding e) {
+  return e == Encoding::kArch ? "arch" : "quant";
+}
 
 Encoding parse_encoding(const std::string& name) {
   if (name == "arch") return Encoding::kArch;
@@ -14,20 +18,29 @@ Encoding parse_encoding(const std::string& name) {
 }
 
 Encoder::Encoder(const space::Space& space, Encoding encoding) : space_(space), encoding_(encoding) {
-  size_t pos = 0;
+  // The columns of Space::one_hot that the encoding keeps, gene by gene.
   for (const auto& gene : space.genes()) {
     const bool quant_gene = gene.field.rfind("quant.", 0) == 0;
     // The arch encoding leaves out quant genes; both leave out single-choice genes (constant columns).
     const bool keep = gene.choices.size() > 1 && (encoding == Encoding::kQuant || !quant_gene);
-    for (size_t c = 0; c < gene.choices.size(); ++c, ++pos)
-      if (keep) keep_.push_back(pos);
+    offset_.push_back(keep ? static_cast<int64_t>(size_) : -1);
+    if (keep) size_ += gene.choices.size();
   }
-  if (pos != space.one_hot_size()) throw util::internal_error("encoder: one-hot size mismatch");
 }
 
 void Encoder::encode_into(const space::Subnet& subnet, float* row) const {
-  const std::vector<float> full = space_.one_hot(subnet);
-  for (size_t i = 0; i < keep_.size(); ++i) row[i] = full[keep_[i]];
+  // Space::one_hot restricted to the kept genes, written straight into the row.
+  const std::vector<int64_t> values = space_.gene_values(subnet);
+  std::vector<unsigned char> active;
+  space_.active_genes_into(subnet, active);
+  std::fill(row, row + size_, 0.0f);
+  const auto& genes = space_.genes();
+  for (size_t i = 0; i < genes.size(); ++i) {
+    if (offset_[i] < 0 || !active[i]) continue;
+    const auto& c = genes[i].choices;
+    const auto it = std::find(c.begin(), c.end(), values[i]);
+    if (it != c.end()) row[offset_[i] + (it - c.begin())] = 1.0f;  // float (also_valid) values stay all-zero
+  }
 }
 
 torch::Tensor Encoder::encode(const std::vector<space::Subnet>& subnets) const {

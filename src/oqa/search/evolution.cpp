@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
@@ -10,32 +11,65 @@
 #include "oqa/search/pareto.h"
 #include "oqa/train/subnet_sampler.h"
 #include "oqa/util/error.h"
-#include "oqa/util/hash.h"
 
 namespace oqa::search {
 namespace {
 
-// A fast identity of a subnet's network: hash of its gene values with the genes of skipped blocks at their
-// first choice (Space::canonical without its validation and JSON work; candidates are valid by construction).
-uint64_t gene_key(const space::Space& space, const space::Subnet& s) {
-  std::vector<int64_t> values = space.gene_values(s);
-  const std::vector<bool> active = space.active_genes(s);
+// A fast identity of a subnet's network: a word-wise hash of its gene values with the genes of skipped blocks
+// at their first choice (Space::canonical without its validation and JSON work; candidates are valid by
+// construction).
+uint64_t gene_key(const space::Space& space, const std::vector<int64_t>& values,
+                  const std::vector<unsigned char>& active) {
+  const auto& genes = space.genes();
+  uint64_t h = 1469598103934665603ULL;
   for (size_t i = 0; i < values.size(); ++i)
-    if (!active[i]) values[i] = space.genes()[i].choices[0];
-  return util::fnv1a64(
-      std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(int64_t)));
+    h = (h ^ static_cast<uint64_t>(active[i] ? values[i] : genes[i].choices[0])) * 1099511628211ULL;
+  // splitmix64's finaliser: spreads the small gene values over every bit
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
 }
 
-// Scores, costs and feasibility of candidates, with a cache of costs by gene values.
+// The candidates on the accuracy-cost front (score up, objective cost down), cheapest first.
+std::vector<Candidate> front_of(const std::vector<Candidate>& cands, Metric objective) {
+  std::vector<double> score, cost;
+  for (const auto& c : cands) {
+    score.push_back(c.score);
+    cost.push_back(c.costs.get(objective));
+  }
+  std::vector<Candidate> out;
+  for (size_t i : accuracy_cost_front(score, cost)) out.push_back(cands[i]);
+  return out;
+}
+
+// Scores, costs and feasibility of candidates, with caches of costs and scores by network, and the
+// accuracy-cost front of everything scored.
 class Evaluator {
  public:
-  Evaluator(const SearchProblem& p, SearchResult& r) : p_(p), r_(r) {}
+  Evaluator(const SearchProblem& p, SearchResult& r) : p_(p), r_(r), space_(*p.space) {}
 
-  space::Subnet normalize(space::Subnet s) const { return p_.normalize ? p_.normalize(std::move(s)) : s; }
+  // A candidate for a subnet: normalized, with its genes and key.
+  Candidate make(space::Subnet s) {
+    Candidate c;
+    c.subnet = p_.normalize ? p_.normalize(std::move(s)) : std::move(s);
+    c.genes = space_.gene_values(c.subnet);
+    keyed(c);
+    return c;
+  }
+
+  // A candidate for valid gene values (mutation and crossover work on them).
+  Candidate from_genes(std::vector<int64_t> values) {
+    if (p_.normalize) return make(space_.from_valid_gene_values(values));
+    Candidate c;
+    c.subnet = space_.from_valid_gene_values(values);
+    c.genes = std::move(values);
+    keyed(c);
+    return c;
+  }
 
   const Costs& costs(const space::Subnet& s, uint64_t key) {
-    auto it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.emplace(key, p_.costs(s)).first;
+    auto it = cost_cache_.find(key);
+    if (it == cost_cache_.end()) it = cost_cache_.emplace(key, p_.costs(s)).first;
     return it->second;
   }
 
@@ -45,59 +79,84 @@ class Evaluator {
     return true;
   }
 
-  // Draws with make() until the subnet fits every budget.
+  // Draws with make() (returning a Candidate) until one fits every budget.
   template <typename Make>
   Candidate draw(Make&& make, int64_t max_tries) {
     for (int64_t t = 0; t < max_tries; ++t) {
-      Candidate c;
-      c.subnet = normalize(make());
-      c.key = gene_key(*p_.space, c.subnet);
+      Candidate c = make();
       c.costs = costs(c.subnet, c.key);
       if (feasible(c.costs)) return c;
       ++r_.rejected;
     }
     std::string budgets;
     for (const Budget& b : p_.budgets) budgets += (budgets.empty() ? "" : ", ") + b.to_string();
-    throw util::usage_error("no subnet within the budgets (" + budgets + ") found in " + std::to_string(max_tries) +
-                            " draws; loosen a budget");
+    throw util::usage_error("no subnet within the budgets (" + budgets + ") found in " +
+                            std::to_string(max_tries) + " draws; loosen a budget");
   }
 
+  // Scores each candidate; networks scored before (or twice in `cands`) reuse their score.
   void score(std::vector<Candidate>& cands) {
-    std::vector<space::Subnet> subnets;
-    subnets.reserve(cands.size());
-    for (const auto& c : cands) subnets.push_back(c.subnet);
-    const std::vector<double> s = p_.score(subnets);
-    if (s.size() != cands.size()) throw util::internal_error("search: score returned a wrong count");
-    for (size_t i = 0; i < cands.size(); ++i) cands[i].score = s[i];
+    std::vector<space::Subnet> fresh;
+    std::vector<uint64_t> fresh_keys;
+    for (const auto& c : cands)
+      if (score_cache_.emplace(c.key, 0.0).second) {
+        fresh.push_back(c.subnet);
+        fresh_keys.push_back(c.key);
+      }
+    if (!fresh.empty()) {
+      const std::vector<double> s = p_.score(fresh);
+      if (s.size() != fresh.size()) throw util::internal_error("search: score returned a wrong count");
+      for (size_t i = 0; i < s.size(); ++i) score_cache_[fresh_keys[i]] = s[i];
+    }
+    r_.predicted += static_cast<int64_t>(fresh.size());
     r_.scored += static_cast<int64_t>(cands.size());
-    for (const auto& c : cands) archive_.push_back(c);
+    for (auto& c : cands) {
+      c.score = score_cache_.at(c.key);
+      archive(c);
+    }
   }
 
   // The accuracy-cost front of every scored candidate (duplicates collapse: same cost and score).
-  std::vector<Candidate> front() const {
-    std::vector<double> score, cost;
-    for (const auto& c : archive_) {
-      score.push_back(c.score);
-      cost.push_back(c.costs.get(p_.objective));
-    }
-    std::vector<Candidate> out;
-    for (size_t i : accuracy_cost_front(score, cost)) out.push_back(archive_[i]);
-    return out;
-  }
+  std::vector<Candidate> front() const { return front_of(archive_, p_.objective); }
 
  private:
+  void keyed(Candidate& c) {
+    space_.active_genes_into(c.subnet, active_);
+    c.key = gene_key(space_, c.genes, active_);
+  }
+
+  // Keeps the candidates that accuracy_cost_front over everything scored so far would keep: a newcomer
+  // weakly dominated by a kept one (no more accurate at no lower cost) is dropped, and kept ones it dominates
+  // leave (it is later, so an exact tie stays with the earlier one).
+  void archive(const Candidate& c) {
+    const double cost = c.costs.get(p_.objective);
+    for (const Candidate& a : archive_)
+      if (a.costs.get(p_.objective) <= cost && a.score >= c.score) return;
+    archive_.erase(std::remove_if(archive_.begin(), archive_.end(),
+                                  [&](const Candidate& a) {
+                                    return cost <= a.costs.get(p_.objective) && c.score >= a.score;
+                                  }),
+                   archive_.end());
+    archive_.push_back(c);
+  }
+
   const SearchProblem& p_;
   SearchResult& r_;
-  std::unordered_map<uint64_t, Costs> cache_;
+  const space::Space& space_;
+  std::unordered_map<uint64_t, Costs> cost_cache_;
+  std::unordered_map<uint64_t, double> score_cache_;
   std::vector<Candidate> archive_;
+  std::vector<unsigned char> active_;  // reused buffer
 };
 
 // Candidates ordered best first: by score, or (multi-objective) by non-dominated rank then crowding distance.
-std::vector<size_t> selection_order(const std::vector<Candidate>& cands, bool multi_objective, Metric objective) {
+std::vector<size_t> selection_order(const std::vector<Candidate>& cands, bool multi_objective,
+                                    Metric objective) {
   std::vector<size_t> order(cands.size());
   std::iota(order.begin(), order.end(), size_t{0});
   if (!multi_objective) {
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cands[a].score > cands[b].score; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return cands[a].score > cands[b].score; });
     return order;
   }
   std::vector<Point> points;
@@ -119,8 +178,8 @@ std::vector<size_t> selection_order(const std::vector<Candidate>& cands, bool mu
 }
 
 // The first n of `cands` in selection order, skipping exact duplicates.
-std::vector<Candidate> select(const std::vector<Candidate>& cands, size_t n,
-                              bool multi_objective, Metric objective) {
+std::vector<Candidate> select(const std::vector<Candidate>& cands, size_t n, bool multi_objective,
+                              Metric objective) {
   std::vector<Candidate> out;
   std::unordered_set<uint64_t> seen;
   for (size_t i : selection_order(cands, multi_objective, objective)) {
@@ -136,10 +195,30 @@ Candidate best_of(const std::vector<Candidate>& cands) {
                            [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
 }
 
+// SearchProblem::exact_score applied to the final population (re-sorted; the best is its first) and front.
+void rescore(const SearchProblem& p, SearchResult& r) {
+  if (!p.exact_score) return;
+  auto apply = [&](std::vector<Candidate>& cands) {
+    std::vector<space::Subnet> subnets;
+    for (const auto& c : cands) subnets.push_back(c.subnet);
+    const std::vector<double> s = subnets.empty() ? std::vector<double>{} : p.exact_score(subnets);
+    if (s.size() != cands.size()) throw util::internal_error("search: exact_score returned a wrong count");
+    for (size_t i = 0; i < s.size(); ++i) cands[i].score = s[i];
+  };
+  apply(r.population);
+  r.population = select(r.population, r.population.size(), false, p.objective);
+  r.best = r.population.front();
+  apply(r.front);
+  r.front = front_of(r.front, p.objective);
+}
+
 void check_options(const EvolutionOptions& o) {
-  if (o.population < 2) throw util::usage_error("search population must be at least 2").value(std::to_string(o.population));
-  if (o.generations < 0) throw util::usage_error("search generations must be >= 0").value(std::to_string(o.generations));
-  if (!(o.parent_ratio > 0 && o.parent_ratio <= 1) || !(o.mutate_ratio >= 0 && o.parent_ratio + o.mutate_ratio <= 1))
+  if (o.population < 2)
+    throw util::usage_error("search population must be at least 2").value(std::to_string(o.population));
+  if (o.generations < 0)
+    throw util::usage_error("search generations must be >= 0").value(std::to_string(o.generations));
+  if (!(o.parent_ratio > 0 && o.parent_ratio <= 1) ||
+      !(o.mutate_ratio >= 0 && o.parent_ratio + o.mutate_ratio <= 1))
     throw util::usage_error("search needs 0 < parent_ratio and parent_ratio + mutate_ratio <= 1");
 }
 
@@ -161,7 +240,8 @@ Algorithm parse_algorithm(const std::string& name) {
   throw util::usage_error("search algorithm must be evolution, ga or random").value(name);
 }
 
-std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space, const std::string& quant) {
+std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space,
+                                                             const std::string& quant) {
   if (quant == "mixed") return [](space::Subnet s) { return s; };
   const std::vector<space::LayerQuant> q = train::apply_stage_quant(space, space.largest(), quant).quant;
   return [q](space::Subnet s) {
@@ -200,7 +280,8 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
   const size_t pop_n = static_cast<size_t>(o.population);
 
   std::vector<Candidate> pop;
-  for (size_t i = 0; i < pop_n; ++i) pop.push_back(ev.draw([&] { return space.sample(rng); }, o.max_tries));
+  for (size_t i = 0; i < pop_n; ++i)
+    pop.push_back(ev.draw([&] { return ev.make(space.sample(rng)); }, o.max_tries));
   ev.score(pop);
 
   const size_t n_parents = std::max<size_t>(1, static_cast<size_t>(o.parent_ratio * o.population));
@@ -210,13 +291,24 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
     if (o.algorithm == Algorithm::kEvolution) {
       const std::vector<Candidate> parents = select(pop, n_parents, o.multi_objective, p.objective);
       for (size_t i = 0; i < n_mutate; ++i)
-        children.push_back(ev.draw([&] { return space.mutate(pick(parents).subnet, o.mutate_prob, rng); }, o.max_tries));
+        children.push_back(ev.draw(
+            [&] {
+              std::vector<int64_t> v = pick(parents).genes;
+              space.mutate_values(v, o.mutate_prob, rng);
+              return ev.from_genes(std::move(v));
+            },
+            o.max_tries));
       while (children.size() + parents.size() < pop_n)
-        children.push_back(ev.draw([&] { return space.crossover(pick(parents).subnet, pick(parents).subnet, rng); },
-                                   o.max_tries));
+        children.push_back(ev.draw(
+            [&] {
+              std::vector<int64_t> v = pick(parents).genes;
+              space.crossover_values(v, pick(parents).genes, rng);
+              return ev.from_genes(std::move(v));
+            },
+            o.max_tries));
       ev.score(children);
-      pop = parents;
-      pop.insert(pop.end(), children.begin(), children.end());
+      pop = std::move(parents);
+      std::move(children.begin(), children.end(), std::back_inserter(pop));
     } else {  // GA: tournament selection, crossover, mutation, then the best of parents + children survive
       const std::vector<size_t> order = selection_order(pop, o.multi_objective, p.objective);
       std::vector<size_t> place(pop.size());
@@ -233,13 +325,14 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
       for (size_t i = 0; i < pop_n; ++i)
         children.push_back(ev.draw(
             [&] {
-              space::Subnet child = tournament().subnet;
-              if (u(rng) < o.crossover_prob) child = space.crossover(child, tournament().subnet, rng);
-              return space.mutate(child, o.mutate_prob, rng);
+              std::vector<int64_t> v = tournament().genes;
+              if (u(rng) < o.crossover_prob) space.crossover_values(v, tournament().genes, rng);
+              space.mutate_values(v, o.mutate_prob, rng);
+              return ev.from_genes(std::move(v));
             },
             o.max_tries));
       ev.score(children);
-      pop.insert(pop.end(), children.begin(), children.end());
+      std::move(children.begin(), children.end(), std::back_inserter(pop));
       pop = select(pop, pop_n, o.multi_objective, p.objective);
     }
     const Candidate best = best_of(pop);
@@ -249,6 +342,7 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
   r.population = select(pop, pop.size(), false, p.objective);
   r.best = r.population.front();
   r.front = ev.front();
+  rescore(p, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
@@ -261,11 +355,12 @@ SearchResult random_search(const SearchProblem& p, int64_t evaluations, uint64_t
   std::mt19937_64 rng(seed);
   std::vector<Candidate> all;
   for (int64_t i = 0; i < std::max<int64_t>(1, evaluations); ++i)
-    all.push_back(ev.draw([&] { return p.space->sample(rng); }, 10000));
+    all.push_back(ev.draw([&] { return ev.make(p.space->sample(rng)); }, 10000));
   ev.score(all);
   r.population = select(all, std::min<size_t>(all.size(), 100), false, p.objective);
   r.best = best_of(all);
   r.front = ev.front();
+  rescore(p, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

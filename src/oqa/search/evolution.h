@@ -17,15 +17,20 @@ struct Candidate {
   space::Subnet subnet;
   double score = 0;  // predicted (or synthetic) accuracy: higher is better
   Costs costs;
-  uint64_t key = 0;  // identity of the network (canonical gene values), set by the search
+  uint64_t key = 0;            // identity of the network (canonical gene values), set by the search
+  std::vector<int64_t> genes;  // Space::gene_values of subnet, set by the search
 };
 
 struct SearchProblem {
   const space::Space* space = nullptr;
-  // Applied to every sampled, mutated or crossed subnet (e.g. the stage's uniform bit-width); identity if unset.
+  // Applied to every sampled, mutated or crossed subnet (e.g. the stage's uniform bit-width); identity if
+  // unset.
   std::function<space::Subnet(space::Subnet)> normalize;
-  // Batched scores of subnets (higher is better).
+  // Batched scores of subnets (higher is better). Equal networks (same canonical genes) are scored once.
   std::function<std::vector<double>(const std::vector<space::Subnet>&)> score;
+  // Optional: re-scores the final population and front (the predictor in float32 when `score` runs it in
+  // bfloat16); the front is kept under `score` during the search and recomputed from the new scores.
+  std::function<std::vector<double>(const std::vector<space::Subnet>&)> exact_score;
   std::function<Costs(const space::Subnet&)> costs;
   std::vector<Budget> budgets;
   Metric objective = Metric::kBitops;  // the cost axis of the front (and of the multi-objective mode)
@@ -33,39 +38,41 @@ struct SearchProblem {
 };
 
 enum class Algorithm { kEvolution, kGenetic, kRandom };
-std::string algorithm_name(Algorithm a);            // "evolution" | "ga" | "random"
+std::string algorithm_name(Algorithm a);             // "evolution" | "ga" | "random"
 Algorithm parse_algorithm(const std::string& name);  // usage error naming the value
 
 struct EvolutionOptions {
   Algorithm algorithm = Algorithm::kEvolution;
   int64_t population = 100;
   int64_t generations = 500;
-  double parent_ratio = 0.25;     // evolution: share of the population kept as parents
-  double mutate_ratio = 0.5;      // evolution: share of the population made by mutation (the rest: crossover)
-  double mutate_prob = 0.1;       // probability of redrawing each gene
-  double crossover_prob = 0.9;    // GA: probability that a child is a crossover (else a copy) before mutation
-  int64_t tournament = 2;         // GA: tournament size
-  bool multi_objective = false;   // keep the non-dominated (score, objective cost) front instead of the top
-  int64_t max_tries = 10000;      // draws per candidate before giving up on the budgets
+  double parent_ratio = 0.25;    // evolution: share of the population kept as parents
+  double mutate_ratio = 0.5;     // evolution: share of the population made by mutation (the rest: crossover)
+  double mutate_prob = 0.1;      // probability of redrawing each gene
+  double crossover_prob = 0.9;   // GA: probability that a child is a crossover (else a copy) before mutation
+  int64_t tournament = 2;        // GA: tournament size
+  bool multi_objective = false;  // keep the non-dominated (score, objective cost) front instead of the top
+  int64_t max_tries = 10000;     // draws per candidate before giving up on the budgets
   uint64_t seed = 0;
 };
 
 struct SearchResult {
   std::vector<Candidate> population;  // final, best score first
-  Candidate best;                      // highest score under every budget
-  std::vector<Candidate> front;        // non-dominated (score up, objective cost down) of every scored candidate
-  int64_t scored = 0;                  // candidates scored (the predictor's evaluations)
-  int64_t rejected = 0;                // draws over a budget (resampled)
+  Candidate best;                     // highest score under every budget
+  std::vector<Candidate> front;  // non-dominated (score up, objective cost down) of every scored candidate
+  int64_t scored = 0;            // candidates scored
+  int64_t predicted = 0;  // of them, distinct networks sent to SearchProblem::score (the rest repeat one)
+  int64_t rejected = 0;   // draws over a budget (resampled)
   double seconds = 0;
   std::vector<double> best_per_generation;
 };
 
 // SearchProblem::normalize for a training stage: every searched layer at the stage's quantization ("w2a2",
 // "float"), resolved once so each call only copies it; "mixed" keeps the sampled quantization.
-std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space, const std::string& quant);
+std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space,
+                                                             const std::string& quant);
 
-// Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at the
-// stage), naming the budget and that value.
+// Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at
+// the stage), naming the budget and that value.
 void check_budgets(const SearchProblem& problem);
 
 // on_generation(generation, best so far) after each generation (for progress output).
