@@ -28,15 +28,25 @@ oqa::search::PredictorOptions peer_predictor() {
   return o;
 }
 
+// The search's predictor arithmetic here: `oqa search`'s default ("auto": bfloat16 where the CPU has it).
+oqa::search::Precision search_precision() {
+  return oqa::search::parse_precision("auto");
+}
+
 // state.range(0): threads.
 void BM_SearchEvolution(benchmark::State& state) {
   torch::set_num_threads(static_cast<int>(state.range(0)));
   const auto space = peer_space();
-  const oqa::search::AccuracyPredictor predictor(*space, peer_predictor());
+  oqa::search::AccuracyPredictor predictor(*space, peer_predictor());
+  predictor.set_precision(search_precision());
   oqa::search::SearchProblem p;
   p.space = space.get();
   p.normalize = oqa::search::stage_normalizer(*space, "w4a4");
   p.score = [&](const std::vector<Subnet>& v) { return predictor.predict(v); };
+  if (predictor.precision() != oqa::search::Precision::kFloat32)  // as oqa search: final results in float32
+    p.exact_score = [&](const std::vector<Subnet>& v) {
+      return predictor.predict(v, oqa::search::Precision::kFloat32);
+    };
   p.costs = [&](const Subnet& s) {
     oqa::search::Costs c;
     c.macs = oqa::cost::count(*space, s).macs;
@@ -46,29 +56,40 @@ void BM_SearchEvolution(benchmark::State& state) {
   p.budgets = {{oqa::search::Metric::kMacs, lo + 0.5 * (hi - lo)}};
   p.objective = oqa::search::Metric::kMacs;
   oqa::search::EvolutionOptions o;  // Once-for-All defaults: 100 x 500, parents 25%, mutation 50%, p 0.1
-  int64_t scored = 0;
+  int64_t scored = 0, predicted = 0;
   for (auto _ : state) {
     const auto r = oqa::search::evolve(p, o);
     scored = r.scored;
+    predicted = r.predicted;
     benchmark::DoNotOptimize(r.best.score);
   }
   state.counters["candidates"] = static_cast<double>(scored);
+  state.counters["predicted"] = static_cast<double>(predicted);  // distinct networks the predictor ran on
   state.counters["encoding_dim"] = static_cast<double>(predictor.encoder().size());
+  state.counters["bf16"] = predictor.precision() == oqa::search::Precision::kBFloat16;
 }
-BENCHMARK(BM_SearchEvolution)->ArgNames({"threads"})->Arg(1)->Arg(2)->Iterations(1)->Repetitions(3)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SearchEvolution)
+    ->ArgNames({"threads"})
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
-// Predictor forward on 10000 pre-encoded configurations (the peer times the same); range(1) = 1 adds encoding.
+// Predictor forward on 10000 pre-encoded configurations (the peer times the same); range(1) = 1 adds
+// encoding; range(2): 0 float32, 1 the search's precision.
 void BM_PredictorThroughput(benchmark::State& state) {
   torch::set_num_threads(static_cast<int>(state.range(0)));
   const auto space = peer_space();
-  const oqa::search::AccuracyPredictor predictor(*space, peer_predictor());
+  oqa::search::AccuracyPredictor predictor(*space, peer_predictor());
+  predictor.set_precision(state.range(2) ? search_precision() : oqa::search::Precision::kFloat32);
   std::mt19937_64 rng(0);
   std::vector<Subnet> batch;
   for (int i = 0; i < 10000; ++i) batch.push_back(space->sample(rng));
   const torch::Tensor x = predictor.encoder().encode(batch);
-  // The peer times one call right after building its model (cold: first-touch of the BLAS buffers); report the
-  // same first call here, then time warm calls.
+  // The peer times one call right after building its model (cold: first-touch of the BLAS buffers); report
+  // the same first call here, then time warm calls.
   const auto t0 = std::chrono::steady_clock::now();
   benchmark::DoNotOptimize(predictor.predict_encoded(x));
   const double cold_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -80,13 +101,18 @@ void BM_PredictorThroughput(benchmark::State& state) {
     }
   }
   const double per_config = 2.0 * static_cast<double>(predictor.parameters());  // multiply-adds of the MLP
-  state.counters["configs_per_s"] = benchmark::Counter(10000.0 * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["configs_per_s"] =
+      benchmark::Counter(10000.0 * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["cold_configs_per_s"] = 10000.0 / cold_s;
   state.counters["gflops"] =
       benchmark::Counter(per_config * 10000.0 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["bf16"] = predictor.precision() == oqa::search::Precision::kBFloat16;
 }
-BENCHMARK(BM_PredictorThroughput)->ArgNames({"threads", "encode"})->ArgsProduct({{1, 2}, {0, 1}})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PredictorThroughput)
+    ->ArgNames({"threads", "encode", "search_precision"})
+    ->ArgsProduct({{1, 2}, {0, 1}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // fp32 matrix multiply, 1024^3: the machine's practical peak for the predictor's share.
 void BM_MatmulPeak(benchmark::State& state) {
@@ -95,8 +121,8 @@ void BM_MatmulPeak(benchmark::State& state) {
   const torch::Tensor a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
   torch::Tensor c = torch::empty({1024, 1024});
   for (auto _ : state) torch::mm_out(c, a, b);
-  state.counters["gflops"] = benchmark::Counter(2.0 * 1024 * 1024 * 1024 * state.iterations() / 1e9,
-                                                benchmark::Counter::kIsRate);
+  state.counters["gflops"] =
+      benchmark::Counter(2.0 * 1024 * 1024 * 1024 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_MatmulPeak)->ArgNames({"threads"})->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -17,12 +17,13 @@ using namespace oqa;
 
 namespace {
 
-// A smooth nonlinear "accuracy": saturating in the capacity (kernel x expand) of the active blocks, plus half a
-// point per bit of every searched layer (so bit-widths move it by several points).
+// A smooth nonlinear "accuracy": saturating in the capacity (kernel x expand) of the active blocks, plus half
+// a point per bit of every searched layer (so bit-widths move it by several points).
 double synthetic_accuracy(const space::Space& space, const space::Subnet& s) {
   double capacity = 0;
   for (const auto& st : s.stages)
-    for (int64_t b = 0; b < st.depth; ++b) capacity += 0.05 * static_cast<double>(st.kernel[b] * st.expand[b]);
+    for (int64_t b = 0; b < st.depth; ++b)
+      capacity += 0.05 * static_cast<double>(st.kernel[b] * st.expand[b]);
   // Bits of the layers that run (the genes of skipped blocks change nothing, as in a real network).
   const auto values = space.gene_values(s);
   const auto active = space.active_genes(s);
@@ -67,7 +68,8 @@ TEST(Predictor, LearnsASyntheticFunctionWithKendallTauAbove09) {
   search::AccuracyPredictor p(*space, options(search::Encoding::kQuant));
   const search::PredictorReport r = p.train(train.subnets, train.top1);
   EXPECT_EQ(r.held_out_pairs, 160);
-  EXPECT_GT(r.kendall_tau, 0.9) << "held-out tau; train RMSE " << r.train_rmse << ", held-out RMSE " << r.rmse;
+  EXPECT_GT(r.kendall_tau, 0.9) << "held-out tau; train RMSE " << r.train_rmse << ", held-out RMSE "
+                                << r.rmse;
   EXPECT_LT(r.rmse, 1.0) << "held-out RMSE (points of a target spanning ~20)";
   // On points never seen in training, too.
   EXPECT_GT(search::kendall_tau(p.predict(fresh.subnets), fresh.top1), 0.9);
@@ -82,6 +84,62 @@ TEST(Predictor, QuantEncodingSeesBitWidthsTheArchEncodingCannot) {
   const double arch_rmse = arch.train(train.subnets, train.top1).rmse;
   const double quant_rmse = quant.train(train.subnets, train.top1).rmse;
   EXPECT_LT(quant_rmse * 2, arch_rmse) << "quant " << quant_rmse << " vs arch " << arch_rmse;
+}
+
+TEST(Encoder, RowsAreTheKeptColumnsOfTheSpaceOneHot) {
+  auto space = test::small_space();
+  std::mt19937_64 rng(3);
+  std::vector<space::Subnet> subnets;
+  for (int i = 0; i < 50; ++i) subnets.push_back(space->sample(rng));
+  subnets.push_back(space->with_quant(subnets[0], "float"));  // float bits: all-zero columns
+  for (auto enc : {search::Encoding::kArch, search::Encoding::kQuant}) {
+    const search::Encoder encoder(*space, enc);
+    const torch::Tensor x = encoder.encode(subnets);
+    for (size_t n = 0; n < subnets.size(); ++n) {
+      // Reference: Space::one_hot without quant genes (arch) and without single-choice genes (both).
+      const std::vector<float> full = space->one_hot(subnets[n]);
+      std::vector<float> want;
+      size_t pos = 0;
+      for (const auto& g : space->genes()) {
+        const bool keep =
+            g.choices.size() > 1 && (enc == search::Encoding::kQuant || g.field.rfind("quant.", 0) != 0);
+        for (size_t c = 0; c < g.choices.size(); ++c, ++pos)
+          if (keep) want.push_back(full[pos]);
+      }
+      ASSERT_EQ(want.size(), encoder.size());
+      for (size_t k = 0; k < want.size(); ++k)
+        ASSERT_EQ(x[static_cast<int64_t>(n)][static_cast<int64_t>(k)].item<float>(), want[k])
+            << search::encoding_name(enc) << " subnet " << n << " column " << k;
+    }
+  }
+}
+
+TEST(Predictor, Bfloat16PredictionsStayCloseToFloat32) {
+  auto space = test::small_space();
+  const Data train = make_data(*space, 400, 1), fresh = make_data(*space, 300, 2);
+  search::AccuracyPredictor p(*space, options(search::Encoding::kQuant));
+  p.train(train.subnets, train.top1);
+  EXPECT_EQ(p.precision(), search::Precision::kFloat32);
+  const std::vector<double> f32 = p.predict(fresh.subnets);
+  p.set_precision(search::Precision::kBFloat16);
+  const std::vector<double> bf16 = p.predict(fresh.subnets);
+  double worst = 0;
+  for (size_t i = 0; i < f32.size(); ++i) worst = std::max(worst, std::abs(f32[i] - bf16[i]));
+  EXPECT_GT(worst, 0.0) << "bfloat16 really ran";
+  EXPECT_LT(worst, 0.5) << "points, of predictions around 60-100";
+  EXPECT_GT(search::kendall_tau(f32, bf16), 0.95);
+  const std::vector<double> again = p.predict(fresh.subnets, search::Precision::kFloat32);
+  for (size_t i = 0; i < f32.size(); ++i) EXPECT_DOUBLE_EQ(again[i], f32[i]);
+
+  EXPECT_EQ(search::parse_precision("auto"),
+            search::native_bfloat16() ? search::Precision::kBFloat16 : search::Precision::kFloat32);
+  try {
+    search::parse_precision("fp16");
+    ADD_FAILURE() << "fp16 accepted";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("fp16"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Predictor, SaveLoadReproducesPredictionsAndRefusesAnotherSpace) {

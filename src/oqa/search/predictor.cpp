@@ -1,4 +1,5 @@
-// AccuracyPredictor: MLP construction, training with SmoothL1 on standardised top-1, held-out report, save/load.
+// AccuracyPredictor: MLP construction, training with SmoothL1 on standardised top-1, held-out report,
+// save/load.
 #include "oqa/search/predictor.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include <ATen/Context.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
@@ -35,9 +37,15 @@ torch::nn::Sequential make_mlp(int64_t in, const PredictorOptions& o) {
 }
 
 nlohmann::json options_json(const PredictorOptions& o) {
-  return {{"encoding", encoding_name(o.encoding)}, {"hidden", o.hidden}, {"layers", o.layers},
-          {"epochs", o.epochs}, {"batch_size", o.batch_size}, {"lr", o.lr}, {"weight_decay", o.weight_decay},
-          {"held_out", o.held_out}, {"seed", o.seed}};
+  return {{"encoding", encoding_name(o.encoding)},
+          {"hidden", o.hidden},
+          {"layers", o.layers},
+          {"epochs", o.epochs},
+          {"batch_size", o.batch_size},
+          {"lr", o.lr},
+          {"weight_decay", o.weight_decay},
+          {"held_out", o.held_out},
+          {"seed", o.seed}};
 }
 
 std::vector<double> to_vector(const torch::Tensor& t) {
@@ -47,9 +55,28 @@ std::vector<double> to_vector(const torch::Tensor& t) {
 
 }  // namespace
 
+std::string precision_name(Precision p) {
+  return p == Precision::kBFloat16 ? "bfloat16" : "float32";
+}
+
+Precision parse_precision(const std::string& name) {
+  if (name == "float32") return Precision::kFloat32;
+  if (name == "bfloat16") return Precision::kBFloat16;
+  if (name == "auto") return native_bfloat16() ? Precision::kBFloat16 : Precision::kFloat32;
+  throw util::usage_error("predictor precision must be auto, float32 or bfloat16").value(name);
+}
+
+bool native_bfloat16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return at::hasMKLDNN() && __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
 nlohmann::json PredictorReport::to_json() const {
   return {{"train_pairs", train_pairs}, {"held_out_pairs", held_out_pairs}, {"rmse", rmse},
-          {"kendall_tau", kendall_tau}, {"train_rmse", train_rmse}, {"seconds", seconds}};
+          {"kendall_tau", kendall_tau}, {"train_rmse", train_rmse},         {"seconds", seconds}};
 }
 
 AccuracyPredictor::AccuracyPredictor(const space::Space& space, const PredictorOptions& options)
@@ -68,25 +95,51 @@ int64_t AccuracyPredictor::parameters() const {
 }
 
 torch::Tensor AccuracyPredictor::predict_encoded(const torch::Tensor& x) const {
+  return predict_encoded(x, precision_);
+}
+
+torch::Tensor AccuracyPredictor::predict_encoded(const torch::Tensor& x, Precision precision) const {
   torch::NoGradGuard no_grad;
-  return mlp_.ptr()->forward(x).squeeze(1) * scale_ + mean_;  // forward is not const; eval mode, no grad
+  // forward is not const; eval mode, no grad
+  if (precision == Precision::kBFloat16) {
+    if (!mlp_bf16_) throw util::internal_error("predictor: bfloat16 asked before set_precision(kBFloat16)");
+    return mlp_bf16_.ptr()->forward(x.to(torch::kBFloat16)).to(torch::kFloat).squeeze(1) * scale_ + mean_;
+  }
+  return mlp_.ptr()->forward(x).squeeze(1) * scale_ + mean_;
 }
 
 std::vector<double> AccuracyPredictor::predict(const std::vector<space::Subnet>& subnets) const {
-  if (subnets.empty()) return {};
-  return to_vector(predict_encoded(encoder_.encode(subnets)));
+  return predict(subnets, precision_);
 }
 
-PredictorReport AccuracyPredictor::train(const std::vector<space::Subnet>& subnets, const std::vector<double>& top1) {
+std::vector<double> AccuracyPredictor::predict(const std::vector<space::Subnet>& subnets,
+                                               Precision precision) const {
+  if (subnets.empty()) return {};
+  return to_vector(predict_encoded(encoder_.encode(subnets), precision));
+}
+
+void AccuracyPredictor::set_precision(Precision precision) {
+  precision_ = precision;
+  mlp_bf16_ = nullptr;
+  if (precision != Precision::kBFloat16) return;
+  mlp_bf16_ = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(mlp_->clone());
+  mlp_bf16_->to(torch::kBFloat16);
+  mlp_bf16_->eval();
+}
+
+PredictorReport AccuracyPredictor::train(const std::vector<space::Subnet>& subnets,
+                                         const std::vector<double>& top1) {
   if (subnets.size() != top1.size() || subnets.size() < 2)
-    throw util::input_error("the predictor needs at least 2 (subnet, accuracy) pairs").value(std::to_string(subnets.size()));
+    throw util::input_error("the predictor needs at least 2 (subnet, accuracy) pairs")
+        .value(std::to_string(subnets.size()));
   const auto start = std::chrono::steady_clock::now();
   const size_t n = subnets.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   std::mt19937_64 rng(options_.seed);
   std::shuffle(order.begin(), order.end(), rng);
-  size_t held = n < 5 ? 0 : std::clamp<size_t>(static_cast<size_t>(std::round(options_.held_out * n)), 1, n - 1);
+  size_t held =
+      n < 5 ? 0 : std::clamp<size_t>(static_cast<size_t>(std::round(options_.held_out * n)), 1, n - 1);
   if (options_.held_out <= 0) held = 0;
   std::vector<size_t> train_idx(order.begin() + static_cast<long>(held), order.end());
   std::vector<size_t> test_idx(order.begin(), order.begin() + static_cast<long>(held));
@@ -105,6 +158,7 @@ PredictorReport AccuracyPredictor::train(const std::vector<space::Subnet>& subne
 
   torch::manual_seed(options_.seed);
   mlp_ = make_mlp(static_cast<int64_t>(encoder_.size()), options_);
+  set_precision(Precision::kFloat32);
   torch::optim::Adam opt(mlp_->parameters(),
                          torch::optim::AdamOptions(options_.lr).weight_decay(options_.weight_decay));
   const int64_t rows = x.size(0), bs = std::max<int64_t>(1, std::min(options_.batch_size, rows));
@@ -116,11 +170,12 @@ PredictorReport AccuracyPredictor::train(const std::vector<space::Subnet>& subne
     for (int64_t b = 0; b < rows; b += bs, ++step) {
       const torch::Tensor idx = perm.slice(0, b, std::min(rows, b + bs));
       // Cosine learning rate from lr to 0 over the run.
-      const double lr = 0.5 * options_.lr * (1 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total)));
+      const double lr =
+          0.5 * options_.lr * (1 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(total)));
       for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
       opt.zero_grad();
-      const torch::Tensor loss =
-          torch::nn::functional::smooth_l1_loss(mlp_->forward(x.index_select(0, idx)).squeeze(1), target.index_select(0, idx));
+      const torch::Tensor loss = torch::nn::functional::smooth_l1_loss(
+          mlp_->forward(x.index_select(0, idx)).squeeze(1), target.index_select(0, idx));
       loss.backward();
       opt.step();
     }
@@ -130,9 +185,9 @@ PredictorReport AccuracyPredictor::train(const std::vector<space::Subnet>& subne
   PredictorReport r;
   r.train_pairs = static_cast<int64_t>(train_idx.size());
   r.held_out_pairs = static_cast<int64_t>(test_idx.size());
-  r.train_rmse = rmse(to_vector(predict_encoded(x)), to_vector(y));
+  r.train_rmse = rmse(to_vector(predict_encoded(x, Precision::kFloat32)), to_vector(y));
   if (!test_idx.empty()) {
-    const std::vector<double> pred = to_vector(predict_encoded(pick(x_all, test_idx)));
+    const std::vector<double> pred = to_vector(predict_encoded(pick(x_all, test_idx), Precision::kFloat32));
     const std::vector<double> truth = to_vector(pick(y_all, test_idx));
     r.rmse = rmse(pred, truth);
     r.kendall_tau = kendall_tau(pred, truth);
@@ -148,9 +203,13 @@ void AccuracyPredictor::save(const std::string& prefix) const {
   std::ostringstream weights;
   archive.save_to(weights);
   util::atomic_write(prefix + ".pt", weights.str());
-  util::write_json(prefix + ".json", {{"format", "oqa-accuracy-predictor"}, {"version", 1},
-                                      {"options", options_json(options_)}, {"input_size", encoder_.size()},
-                                      {"target_mean", mean_}, {"target_scale", scale_}, {"report", report_.to_json()}});
+  util::write_json(prefix + ".json", {{"format", "oqa-accuracy-predictor"},
+                                      {"version", 1},
+                                      {"options", options_json(options_)},
+                                      {"input_size", encoder_.size()},
+                                      {"target_mean", mean_},
+                                      {"target_scale", scale_},
+                                      {"report", report_.to_json()}});
 }
 
 AccuracyPredictor AccuracyPredictor::load(const space::Space& space, const std::string& prefix) {
@@ -198,7 +257,9 @@ AccuracyPredictor AccuracyPredictor::load(const space::Space& space, const std::
     archive.load_from(in);
     p.mlp_->load(archive);
   } catch (const c10::Error& e) {
-    throw util::input_error(std::string("unreadable or mismatched predictor weights: ") + e.what_without_backtrace()).file(weights_path);
+    throw util::input_error(std::string("unreadable or mismatched predictor weights: ") +
+                            e.what_without_backtrace())
+        .file(weights_path);
   }
   p.mlp_->eval();
   return p;

@@ -8,13 +8,24 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/modules/container/sequential.h>
+#include <nlohmann/json.hpp>
 
 #include "oqa/search/encoding.h"
 #include "oqa/space/space.h"
 
 namespace oqa::search {
+
+// Arithmetic of the predictor's forward pass in search. bfloat16 runs through oneDNN and is 2.5-4x faster
+// where the CPU has native bfloat16 dot products (AVX512-BF16, AMX); its predictions differ from float32 by a
+// small fraction of a point (docs/performance.md), and the search re-scores its final population and front in
+// float32. Training is always float32.
+enum class Precision { kFloat32, kBFloat16 };
+std::string precision_name(Precision p);  // "float32" | "bfloat16"
+// "float32", "bfloat16" or "auto" (bfloat16 when native_bfloat16(), else float32); usage error naming the
+// value.
+Precision parse_precision(const std::string& name);
+bool native_bfloat16();  // this CPU has bfloat16 dot-product instructions and LibTorch has oneDNN
 
 struct PredictorOptions {
   Encoding encoding = Encoding::kQuant;
@@ -45,10 +56,17 @@ class AccuracyPredictor {
   // (at least one pair each side; all pairs train when there are fewer than 5).
   PredictorReport train(const std::vector<space::Subnet>& subnets, const std::vector<double>& top1);
 
-  // Predicted top-1 (%) of each subnet, batched, no gradients.
+  // Predicted top-1 (%) of each subnet, batched, no gradients, in precision() or the one given.
   std::vector<double> predict(const std::vector<space::Subnet>& subnets) const;
+  std::vector<double> predict(const std::vector<space::Subnet>& subnets, Precision precision) const;
   // The same from already encoded rows [N, encoder().size()].
   torch::Tensor predict_encoded(const torch::Tensor& x) const;
+  torch::Tensor predict_encoded(const torch::Tensor& x, Precision precision) const;
+
+  // Precision of predict() (float32 after construction, train and load): bfloat16 keeps a converted copy of
+  // the weights.
+  void set_precision(Precision precision);
+  Precision precision() const { return precision_; }
 
   const Encoder& encoder() const { return encoder_; }
   const PredictorOptions& options() const { return options_; }
@@ -65,6 +83,8 @@ class AccuracyPredictor {
   PredictorOptions options_;
   Encoder encoder_;
   torch::nn::Sequential mlp_{nullptr};
+  torch::nn::Sequential mlp_bf16_{nullptr};  // set_precision(kBFloat16)'s copy
+  Precision precision_ = Precision::kFloat32;
   double mean_ = 0, scale_ = 1;  // target standardisation
   PredictorReport report_;
 };

@@ -32,9 +32,11 @@ SearchOptions read_search_options(util::ConfigNode node) {
   po.lr = p.get_range("lr", po.lr, 1e-8, 10.0);
   po.weight_decay = p.get_range("weight_decay", po.weight_decay, 0.0, 1.0);
   po.held_out = p.get_range("held_out", po.held_out, 0.0, 0.9);
+  s.predictor_precision = p.get_choice("precision", s.predictor_precision, {"auto", "float32", "bfloat16"});
 
   auto& e = s.evolution;
-  e.algorithm = parse_algorithm(node.get_choice("algorithm", algorithm_name(e.algorithm), {"evolution", "ga", "random"}));
+  e.algorithm = parse_algorithm(
+      node.get_choice("algorithm", algorithm_name(e.algorithm), {"evolution", "ga", "random"}));
   e.population = node.get_int_range("population", e.population, 2, 1 << 20);
   e.generations = node.get_int_range("generations", e.generations, 0, 1 << 20);
   e.parent_ratio = node.get_range("parent_ratio", e.parent_ratio, 0.01, 1.0);

@@ -15,15 +15,16 @@
 namespace oqa::search {
 
 struct SearchOptions {
-  int64_t samples = 1000;     // (subnet, validation top-1) pairs of the accuracy dataset
-  int64_t val_images = 0;     // validation images per measurement (0: the whole split)
-  int64_t bn_images = -1;     // BN recalibration images per measurement (-1: supernet.bn_recal_images)
+  int64_t samples = 1000;  // (subnet, validation top-1) pairs of the accuracy dataset
+  int64_t val_images = 0;  // validation images per measurement (0: the whole split)
+  int64_t bn_images = -1;  // BN recalibration images per measurement (-1: supernet.bn_recal_images)
   PredictorOptions predictor;
+  std::string predictor_precision = "auto";  // "auto" | "float32" | "bfloat16": the search's forward passes
   EvolutionOptions evolution;
   std::string objective = "bitops";  // cost axis of the front and the plot
   std::vector<std::string> budgets;  // default budgets, "KIND=VALUE"
-  int64_t top = 5;                   // best candidates measured on validation (the best of them wins) and test
-  int64_t front_points = 8;          // front candidates measured for the plot
+  int64_t top = 5;           // best candidates measured on validation (the best of them wins) and test
+  int64_t front_points = 8;  // front candidates measured for the plot
 };
 
 // Reads the section (every key optional); values out of range name the key.

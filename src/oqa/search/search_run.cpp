@@ -33,8 +33,11 @@ struct Measured {
   Candidate candidate;
   double val = 0, test = 0;
   util::Json to_json(const space::Space& space) const {
-    return {{"subnet", space::to_json(candidate.subnet)}, {"hash", space.hash_hex(candidate.subnet)},
-            {"predicted_top1", candidate.score}, {"val_top1", val}, {"test_top1", test},
+    return {{"subnet", space::to_json(candidate.subnet)},
+            {"hash", space.hash_hex(candidate.subnet)},
+            {"predicted_top1", candidate.score},
+            {"val_top1", val},
+            {"test_top1", test},
             {"costs", candidate.costs.to_json()}};
   }
 };
@@ -82,8 +85,10 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   std::optional<cost::LatencyTable> table;
   if (needs_latency(req, objective)) {
     if (req.latency_table.empty())
-      throw util::usage_error("a latency budget or objective needs --latency-table FILE (make one with `oqa bench "
-                              "latency --config " + run_dir + "/config.json`)");
+      throw util::usage_error(
+          "a latency budget or objective needs --latency-table FILE (make one with `oqa bench "
+          "latency --config " +
+          run_dir + "/config.json`)");
     table = cost::LatencyTable::load(req.latency_table);
   } else if (!req.latency_table.empty()) {
     table = cost::LatencyTable::load(req.latency_table);
@@ -115,8 +120,9 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   // ---- measurement on validation (search) and test (report) ---------------------------------------
   data::Splits splits = data::open_splits(e.data, e.seed);
   if (!splits.val || splits.val->size() == 0)
-    throw util::usage_error("the run has no validation split (data.val_fraction is 0): search measures on "
-                            "validation images, never on the test set")
+    throw util::usage_error(
+        "the run has no validation split (data.val_fraction is 0): search measures on "
+        "validation images, never on the test set")
         .file(run_dir + "/config.json")
         .field("data.val_fraction");
   data::DatasetPtr val = splits.val;
@@ -126,16 +132,18 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
     val = data::subset(val, idx);
   }
   const int64_t bn_images = o.bn_images >= 0 ? o.bn_images : e.supernet.bn_recal_images;
-  const train::SubnetEvalSetup setup{splits.train, train::eval_loader_options(e.loader, e.train.eval_batch_size),
-                                     bn_images};
+  const train::SubnetEvalSetup setup{
+      splits.train, train::eval_loader_options(e.loader, e.train.eval_batch_size), bn_images};
   auto measure = [&](const space::Subnet& s, const data::DatasetPtr& d) {
     return train::evaluate_subnet(net, s, d, setup, "").top1;
   };
   auto measure_val = [&](const space::Subnet& s) { return measure(s, val); };
 
   // ---- accuracy dataset ---------------------------------------------------------------------------
-  const util::Json settings = {{"stage", stage}, {"checkpoint", checkpoint_fingerprint(run_dir, stage)},
-                               {"val_images", static_cast<int64_t>(val->size())}, {"bn_images", bn_images},
+  const util::Json settings = {{"stage", stage},
+                               {"checkpoint", checkpoint_fingerprint(run_dir, stage)},
+                               {"val_images", static_cast<int64_t>(val->size())},
+                               {"bn_images", bn_images},
                                {"seed", e.seed}};
   const std::vector<space::Subnet> subnets = accuracy_subnets(space, o.samples, e.seed, normalize);
   const std::vector<AccuracyRecord> records =
@@ -154,31 +162,41 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
     const PredictorReport rep = p->train(subnets, top1);
     p->save(out_dir + "/predictor-" + encoding_name(enc));
     predictor_reports[encoding_name(enc)] = rep.to_json();
-    std::printf("predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, Kendall tau %.3f%s\n",
-                encoding_name(enc).c_str(), p->encoder().size(), static_cast<long long>(rep.train_pairs),
-                static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau,
-                enc == o.predictor.encoding ? "  (used by the search)" : "");
+    std::printf(
+        "predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, Kendall tau "
+        "%.3f%s\n",
+        encoding_name(enc).c_str(), p->encoder().size(), static_cast<long long>(rep.train_pairs),
+        static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau,
+        enc == o.predictor.encoding ? "  (used by the search)" : "");
     if (enc == o.predictor.encoding) predictor = std::move(p);
   }
+  predictor->set_precision(parse_precision(o.predictor_precision));
+  std::printf("predictor precision in the search: %s (final population and front re-scored in float32)\n",
+              precision_name(predictor->precision()).c_str());
   std::fflush(stdout);
   problem.score = [&](const std::vector<space::Subnet>& s) { return predictor->predict(s); };
+  if (predictor->precision() != Precision::kFloat32)
+    problem.exact_score = [&](const std::vector<space::Subnet>& s) {
+      return predictor->predict(s, Precision::kFloat32);
+    };
 
   // ---- search ----------------------------------------------------------------------------------------
   EvolutionOptions eo = o.evolution;
   eo.seed = e.seed;
-  util::Progress progress(algorithm_name(eo.algorithm), eo.algorithm == Algorithm::kRandom ? 1 : eo.generations,
-                          "gen");
+  util::Progress progress(algorithm_name(eo.algorithm),
+                          eo.algorithm == Algorithm::kRandom ? 1 : eo.generations, "gen");
   const SearchResult found = evolve(problem, eo, [&](int64_t, const Candidate& best) {
     progress.advance(1, fmt::format("best predicted {:.2f}%", best.score));
   });
-  progress.finish(fmt::format("{} candidates scored, {} over budget redrawn", found.scored, found.rejected));
+  progress.finish(fmt::format("{} candidates scored ({} distinct networks predicted), {} over budget redrawn",
+                              found.scored, found.predicted, found.rejected));
   const SearchResult random = random_search(problem, found.scored, e.seed + 1);
 
   // ---- measure --------------------------------------------------------------------------------------
   const size_t top_n = static_cast<size_t>(o.top);
   const std::vector<size_t> front_idx = spread(found.front.size(), static_cast<size_t>(o.front_points));
   const int64_t total_evals = 2 * static_cast<int64_t>(std::min(top_n, found.population.size()) +
-                                                        std::min(top_n, random.population.size())) +
+                                                       std::min(top_n, random.population.size())) +
                               static_cast<int64_t>(front_idx.size()) + 4;
   util::Progress mprog("measure", total_evals, "subnet");
   auto measure_both = [&](const Candidate& c) {
@@ -190,9 +208,11 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   };
   auto measure_top = [&](const SearchResult& r) {
     std::vector<Measured> out;
-    for (size_t i = 0; i < std::min(top_n, r.population.size()); ++i) out.push_back(measure_both(r.population[i]));
+    for (size_t i = 0; i < std::min(top_n, r.population.size()); ++i)
+      out.push_back(measure_both(r.population[i]));
     // The winner is chosen on validation; its test top-1 is only reported.
-    std::stable_sort(out.begin(), out.end(), [](const Measured& a, const Measured& b) { return a.val > b.val; });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Measured& a, const Measured& b) { return a.val > b.val; });
     return out;
   };
   const std::vector<Measured> top = measure_top(found), random_top = measure_top(random);
@@ -204,7 +224,7 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   auto uniform = [&](space::Subnet s) {
     Candidate c;
     c.subnet = normalize(std::move(s));
-    c.score = predictor->predict({c.subnet})[0];
+    c.score = predictor->predict({c.subnet}, Precision::kFloat32)[0];
     c.costs = costs_of(c.subnet);
     return measure_both(c);
   };
@@ -218,8 +238,11 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   std::string csv = "cost,predicted_top1,val_top1,macs,bitops,bytes,params,wbits,abits,latency_ms,hash\n";
   for (size_t i = 0; i < found.front.size(); ++i) {
     const Candidate& c = found.front[i];
-    util::Json f = {{"subnet", space::to_json(c.subnet)}, {"hash", space.hash_hex(c.subnet)},
-                    {"predicted_top1", c.score}, {"cost", c.costs.get(objective)}, {"costs", c.costs.to_json()}};
+    util::Json f = {{"subnet", space::to_json(c.subnet)},
+                    {"hash", space.hash_hex(c.subnet)},
+                    {"predicted_top1", c.score},
+                    {"cost", c.costs.get(objective)},
+                    {"costs", c.costs.to_json()}};
     std::string val_text;
     for (size_t k = 0; k < front_idx.size(); ++k)
       if (front_idx[k] == i) {
@@ -227,17 +250,20 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
         val_text = fmt::format("{:.4f}", front_measured[k].val);
       }
     front.push_back(f);
-    csv += fmt::format("{:.9g},{:.4f},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.4f},{:.4f},{},{}\n", c.costs.get(objective),
-                       c.score, val_text, c.costs.macs, c.costs.bitops, c.costs.bytes, c.costs.params,
-                       c.costs.avg_weight_bits, c.costs.avg_act_bits,
+    csv += fmt::format("{:.9g},{:.4f},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.4f},{:.4f},{},{}\n",
+                       c.costs.get(objective), c.score, val_text, c.costs.macs, c.costs.bitops, c.costs.bytes,
+                       c.costs.params, c.costs.avg_weight_bits, c.costs.avg_act_bits,
                        std::isnan(c.costs.latency_ms) ? "" : fmt::format("{:.6g}", c.costs.latency_ms),
                        space.hash_hex(c.subnet));
   }
   util::Json budgets = util::Json::array();
   for (const Budget& b : req.budgets) budgets.push_back(b.to_string());
   util::Json baselines = {{"largest", largest.to_json(space)}, {"smallest", smallest.to_json(space)}};
-  util::write_json(out_dir + "/pareto.json", {{"stage", stage}, {"objective", metric_name(objective)},
-                                              {"budgets", budgets}, {"front", front}, {"baselines", baselines}});
+  util::write_json(out_dir + "/pareto.json", {{"stage", stage},
+                                              {"objective", metric_name(objective)},
+                                              {"budgets", budgets},
+                                              {"front", front},
+                                              {"baselines", baselines}});
   util::atomic_write(out_dir + "/pareto.csv", csv);
 
   auto list = [&](const std::vector<Measured>& v) {
@@ -246,23 +272,41 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
     return a;
   };
   util::Json summary = {
-      {"run", run_dir}, {"stage", stage}, {"budgets", budgets}, {"objective", metric_name(objective)},
-      {"accuracy_dataset", {{"subnets", records.size()}, {"val_images", val->size()}, {"bn_images", bn_images}}},
-      {"predictors", predictor_reports}, {"predictor_used", encoding_name(o.predictor.encoding)},
-      {"search", {{"algorithm", algorithm_name(eo.algorithm)}, {"population", eo.population},
-                  {"generations", eo.generations}, {"multi_objective", eo.multi_objective},
-                  {"scored", found.scored}, {"rejected", found.rejected}, {"seconds", found.seconds},
-                  {"front_size", found.front.size()}}},
-      {"random_search", {{"scored", random.scored}, {"seconds", random.seconds}, {"best", random_top.front().to_json(space)},
-                         {"top", list(random_top)}}},
-      {"best", best.to_json(space)}, {"top", list(top)}, {"baselines", baselines}};
+      {"run", run_dir},
+      {"stage", stage},
+      {"budgets", budgets},
+      {"objective", metric_name(objective)},
+      {"accuracy_dataset",
+       {{"subnets", records.size()}, {"val_images", val->size()}, {"bn_images", bn_images}}},
+      {"predictors", predictor_reports},
+      {"predictor_used", encoding_name(o.predictor.encoding)},
+      {"search",
+       {{"algorithm", algorithm_name(eo.algorithm)},
+        {"population", eo.population},
+        {"generations", eo.generations},
+        {"multi_objective", eo.multi_objective},
+        {"scored", found.scored},
+        {"predicted", found.predicted},
+        {"rejected", found.rejected},
+        {"predictor_precision", precision_name(predictor->precision())},
+        {"seconds", found.seconds},
+        {"front_size", found.front.size()}}},
+      {"random_search",
+       {{"scored", random.scored},
+        {"seconds", random.seconds},
+        {"best", random_top.front().to_json(space)},
+        {"top", list(random_top)}}},
+      {"best", best.to_json(space)},
+      {"top", list(top)},
+      {"baselines", baselines}};
   if (req.plot) {
     ParetoPlot plot;
     plot.title = fmt::format("{} stage {}: top-1 against {}", e.name, stage, metric_name(objective));
     plot.cost_label = metric_name(objective) + (objective == Metric::kLatency ? " (ms)" : "");
     for (const auto& r : records) plot.dataset.push_back({costs_of(r.subnet).get(objective), r.top1});
     for (const auto& c : found.front) plot.front_predicted.push_back({c.costs.get(objective), c.score});
-    for (const auto& m : front_measured) plot.front_measured.push_back({m.candidate.costs.get(objective), m.val});
+    for (const auto& m : front_measured)
+      plot.front_measured.push_back({m.candidate.costs.get(objective), m.val});
     for (const auto& m : top) plot.candidates.push_back({m.candidate.costs.get(objective), m.val});
     plot.chosen = {{best.candidate.costs.get(objective), best.val}};
     plot.random_best = {{random_top.front().candidate.costs.get(objective), random_top.front().val}};
