@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -76,23 +77,36 @@ TEST(KillResume, SigkillAtRandomMomentsThenResumeFinishesWithLoadableCheckpoints
   util::write_json(config_path, config);
   const std::string run = (dir.path / "run").string(), log = (dir.path / "log.txt").string();
 
-  std::mt19937 rng(20240611);  // random moments, reproducible
-  std::uniform_int_distribution<int> delay_ms(300, 1500);
+  // Random moments measured in training progress, not wall time (a fast machine finishes the whole run in
+  // about a second): each attempt is killed 0-40 ms after metrics.jsonl has grown by 1-4 more lines.
+  auto metric_lines = [&] {
+    std::ifstream in(run + "/metrics.jsonl");
+    return static_cast<int>(std::count(std::istreambuf_iterator<char>(in), {}, '\n'));
+  };
+  std::mt19937 rng(20240611);  // reproducible
+  std::uniform_int_distribution<int> lines_ahead(1, 4), jitter_ms(0, 40);
   int kills = 0, exit_code = -1;
   for (int attempt = 0; attempt < 40 && exit_code != 0; ++attempt) {
-    std::vector<std::string> args = attempt == 0 ? std::vector<std::string>{"train", "--config", config_path, "--out", run}
-                                                 : std::vector<std::string>{"train", "--resume", run};
+    std::vector<std::string> args =
+        attempt == 0 ? std::vector<std::string>{"train", "--config", config_path, "--out", run}
+                     : std::vector<std::string>{"train", "--resume", run};
     if (attempt > 0 && !std::filesystem::exists(run + "/config.json"))  // killed before config.json
       args = {"train", "--config", config_path, "--out", run, "--force"};
+    const int target = metric_lines() + lines_ahead(rng), jitter = jitter_ms(rng);
     const pid_t pid = spawn_oqa(args, log);
-    // Five kills at random moments, then the run may finish: on a loaded machine a start-up can outlast
-    // every random delay, and the test must still end.
-    const int delay = kills < 5 ? delay_ms(rng) : 600 * 1000;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    // Five kills, then the run may finish; a slow start-up is killed after 120 s all the same.
+    const bool kill_this = kills < 5;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kill_this ? 120 : 600);
     int status = 0;
     pid_t done = 0;
-    while (std::chrono::steady_clock::now() < deadline && (done = waitpid(pid, &status, WNOHANG)) == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (std::chrono::steady_clock::now() < deadline && (done = waitpid(pid, &status, WNOHANG)) == 0) {
+      if (kill_this && metric_lines() >= target) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(jitter));
+        done = waitpid(pid, &status, WNOHANG);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     if (done == pid) {
       exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       ASSERT_EQ(exit_code, 0) << read_text(log);
@@ -103,6 +117,7 @@ TEST(KillResume, SigkillAtRandomMomentsThenResumeFinishesWithLoadableCheckpoints
     ++kills;
   }
   ASSERT_EQ(exit_code, 0) << "the run did not finish after " << kills << " kills\n" << read_text(log);
+  RecordProperty("kills", kills);
   EXPECT_GE(kills, 3) << "the run was too quick to be killed several times";
 
   // Every checkpoint on disk loads into a fresh supernet; its weights are finite.
@@ -126,14 +141,17 @@ TEST(KillResume, SigkillAtRandomMomentsThenResumeFinishesWithLoadableCheckpoints
   // `oqa eval` recalibrates BN on the same images and measures the same top-1 as the pipeline did.
   const std::string eval_out = (dir.path / "eval.json").string();
   const std::string eval_err = (dir.path / "eval.err").string();
-  ASSERT_EQ(run_oqa({"eval", "--run", run, "--stage", "w3a3", "--subnet", "smallest", "--json"}, eval_out, eval_err), 0)
+  ASSERT_EQ(run_oqa({"eval", "--run", run, "--stage", "w3a3", "--subnet", "smallest", "--json"}, eval_out,
+                    eval_err),
+            0)
       << read_text(eval_err);
   const auto j = nlohmann::json::parse(read_text(eval_out));
   EXPECT_NEAR(j["top1"].get<double>(), summary["stages"][2]["smallest"]["test_top1"].get<double>(), 1e-9);
   EXPECT_GT(j["cost"]["bitops"].get<double>(), 0);
 
   if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
-    ASSERT_EQ(run_oqa({"plot", run}, (dir.path / "plot.txt").string()), 0) << read_text((dir.path / "plot.txt").string());
+    ASSERT_EQ(run_oqa({"plot", run}, (dir.path / "plot.txt").string()), 0)
+        << read_text((dir.path / "plot.txt").string());
     for (const char* png : {"loss.png", "accuracy.png", "lr.png", "throughput.png"})
       EXPECT_GT(std::filesystem::file_size(run + "/plots/" + png), 1000u) << png;
   }
