@@ -48,19 +48,24 @@ runs = lambda name: [b for b in bench if b["name"].startswith(name) and b.get("r
 scale = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9, "s": 1.0}
 search = runs("BM_SearchEvolution")
 ours_s = statistics.median(b["real_time"] * scale[b["time_unit"]] for b in search)
-pred = runs("BM_PredictorThroughput/threads:%s/encode:0" % threads)[0]
-pred_enc = runs("BM_PredictorThroughput/threads:%s/encode:1" % threads)[0]
+pred32 = runs("BM_PredictorThroughput/threads:%s/encode:0/search_precision:0" % threads)[0]
+pred = runs("BM_PredictorThroughput/threads:%s/encode:0/search_precision:1" % threads)[0]
+pred_enc = runs("BM_PredictorThroughput/threads:%s/encode:1/search_precision:1" % threads)[0]
 peak = runs("BM_MatmulPeak")[0]["gflops"]
+precision = "bfloat16" if pred.get("bf16") else "float32"
 print(f"search (evolution 100 x 500, MACs budget, 3 x 400 MLP), {threads} thread(s); {datetime.date.today()}, "
       f"{os.cpu_count()} cores; peer settings: {json.dumps(settings)}")
-print(f"{'':6s} {'search s':>9s} {'candidates':>11s} {'predictor configs/s':>20s}")
-print(f"{'peer':6s} {peer['seconds']:9.2f} {peer['candidates']:11d} {peer['predictor_configs_per_s']:20.0f}")
-print(f"{'oqa':6s} {ours_s:9.2f} {int(search[0]['candidates']):11d} {pred['configs_per_s']:20.0f}"
-      f"   (warm; first call {pred['cold_configs_per_s']:.0f}/s as the peer times it; with encoding "
-      f"{pred_enc['configs_per_s']:.0f}/s)")
+print(f"oqa's predictor precision in the search: {precision} ('auto'; final population and front re-scored in float32)")
+print(f"{'':6s} {'search s':>9s} {'candidates':>11s} {'predicted':>10s} {'predictor configs/s':>20s}")
+print(f"{'peer':6s} {peer['seconds']:9.2f} {peer['candidates']:11d} {peer['candidates']:10d} "
+      f"{peer['predictor_configs_per_s']:20.0f}")
+print(f"{'oqa':6s} {ours_s:9.2f} {int(search[0]['candidates']):11d} {int(search[0]['predicted']):10d} "
+      f"{pred['configs_per_s']:20.0f}   (warm, {precision}; first call {pred['cold_configs_per_s']:.0f}/s as the "
+      f"peer times it; with encoding {pred_enc['configs_per_s']:.0f}/s; float32 {pred32['configs_per_s']:.0f}/s)")
 print(f"search speed-up oqa / peer: {peer['seconds'] / ours_s:.1f}x (goal >= 10x)")
 print(f"predictor throughput oqa / peer: {pred['configs_per_s'] / peer['predictor_configs_per_s']:.2f}x warm, "
-      f"{pred['cold_configs_per_s'] / peer['predictor_configs_per_s']:.2f}x first call to first call (goal >= 2x)")
-print(f"predictor {pred['gflops']:.1f} GFLOP/s = {100 * pred['gflops'] / peak:.0f}% of this machine's "
-      f"fp32 matmul rate ({peak:.1f} GFLOP/s, 1024^3, same run)")
+      f"{pred['cold_configs_per_s'] / peer['predictor_configs_per_s']:.2f}x first call to first call (goal >= 2x); "
+      f"float32 alone {pred32['configs_per_s'] / peer['predictor_configs_per_s']:.2f}x")
+print(f"predictor {pred['gflops']:.1f} GFLOP/s ({precision}), float32 {pred32['gflops']:.1f} GFLOP/s = "
+      f"{100 * pred32['gflops'] / peak:.0f}% of this machine's fp32 matmul rate ({peak:.1f} GFLOP/s, 1024^3, same run)")
 PY

@@ -125,6 +125,8 @@ TEST(Predictor, Bfloat16PredictionsStayCloseToFloat32) {
   const std::vector<double> bf16 = p.predict(fresh.subnets);
   double worst = 0;
   for (size_t i = 0; i < f32.size(); ++i) worst = std::max(worst, std::abs(f32[i] - bf16[i]));
+  RecordProperty("worst_bf16_difference", std::to_string(worst));
+  RecordProperty("tau_bf16_vs_f32", std::to_string(search::kendall_tau(f32, bf16)));
   EXPECT_GT(worst, 0.0) << "bfloat16 really ran";
   EXPECT_LT(worst, 0.5) << "points, of predictions around 60-100";
   EXPECT_GT(search::kendall_tau(f32, bf16), 0.95);
