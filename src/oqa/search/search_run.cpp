@@ -171,8 +171,10 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
     if (enc == o.predictor.encoding) predictor = std::move(p);
   }
   predictor->set_precision(parse_precision(o.predictor_precision));
-  std::printf("predictor precision in the search: %s (final population and front re-scored in float32)\n",
-              precision_name(predictor->precision()).c_str());
+  std::printf("predictor precision in the search: %s%s\n", precision_name(predictor->precision()).c_str(),
+              predictor->precision() == Precision::kFloat32
+                  ? ""
+                  : " (final population and front re-scored in float32)");
   std::fflush(stdout);
   problem.score = [&](const std::vector<space::Subnet>& s) { return predictor->predict(s); };
   if (predictor->precision() != Precision::kFloat32)
