@@ -9,6 +9,7 @@
 #include "oqa/cli/commands.h"
 #include "oqa/util/error.h"
 #include "oqa/util/log.h"
+#include "oqa/util/memory.h"
 #include "oqa/util/threads.h"
 
 int main(int argc, char** argv) {
@@ -27,9 +28,11 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(name, help);
     runners[sub] = adder(*sub, global);
   };
-  add("info", "print version, threads, LibTorch and dataset status; with --config, the search space", cli::add_info);
+  add("info", "print version, threads, LibTorch and dataset status; with --config, the search space",
+      cli::add_info);
   add("train", "train a model from an experiment config", cli::add_train);
-  add("bench", "measure this machine: `bench latency` builds a space's per-layer latency table", cli::add_bench);
+  add("bench", "measure this machine: `bench latency` builds a space's per-layer latency table",
+      cli::add_bench);
   add("eval", "evaluate one subnet of a trained supernet run (top-1, MACs, BitOPs, bytes)", cli::add_eval);
   add("search", "search a trained run for the best subnet under hardware budgets (predictor + evolution)",
       cli::add_search);
@@ -46,10 +49,11 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : static_cast<int>(util::ErrorKind::kUsage);
   }
   try {
-    util::init_logging(global.quiet ? util::Verbosity::kQuiet
+    util::init_logging(global.quiet     ? util::Verbosity::kQuiet
                        : global.verbose ? util::Verbosity::kVerbose
                                         : util::Verbosity::kNormal);
     util::set_threads(global.threads);
+    util::keep_freed_memory();
     for (auto& [sub, run] : runners)
       if (sub->parsed()) return run();
     return static_cast<int>(util::ErrorKind::kUsage);
