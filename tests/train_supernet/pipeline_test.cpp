@@ -122,16 +122,19 @@ TEST(Pipeline, NanLossStopsWithTheMessageAndKeepsTheLastCheckpoint) {
 }
 
 // 4-bit supernet trained from float weights; the 3-bit stage has 0 epochs, so its result is the inherited
-// supernet before any fine-tuning.
+// supernet before any fine-tuning. A 2-bit stage with inherit_step_sizes false keeps the 3-bit weights but
+// not their step sizes.
 TEST(Pipeline, BitInheritanceGivesA3BitSupernetAboveChanceWithDoubledStepSizes) {
   TestDir dir;
   nlohmann::json config = test::tiny_config();
   config["supernet"]["stages"] = nlohmann::json::parse(R"([
       {"quant": "float", "epochs": 3, "lr": 0.05}, {"quant": "w4a4", "epochs": 2, "lr": 0.02},
-      {"quant": "w3a3", "epochs": 0, "lr": 0.01}])");
+      {"quant": "w3a3", "epochs": 0, "lr": 0.01},
+      {"quant": "w2a2", "epochs": 0, "lr": 0.01, "inherit_step_sizes": false}])");
   const std::string run = (dir.path / "run").string();
   auto summary = test::run_pipeline(config, run);
-  ASSERT_EQ(summary["stages"].size(), 3u);
+  ASSERT_EQ(summary["stages"].size(), 4u);
+  EXPECT_EQ(summary["stages"][3]["init"], "weights of w3a3, step sizes from data") << summary.dump();
   const auto& w4 = summary["stages"][1];
   const auto& w3 = summary["stages"][2];
   EXPECT_NE(w3["init"].get<std::string>().find("inherited from w4a4"), std::string::npos) << w3.dump();
@@ -160,6 +163,20 @@ TEST(Pipeline, BitInheritanceGivesA3BitSupernetAboveChanceWithDoubledStepSizes) 
       }
   }
   EXPECT_GT(checked, 6);
+  // The 2-bit stage (no training) left its entries for LSQ's data initialisation: none was inherited.
+  auto net2 = test::load_supernet(config, train::stage_checkpoint(run, "w2a2"));
+  int fresh = 0;
+  for (size_t i = 0; i < space.layer_slots().size(); ++i) {
+    if (space.layer_slots()[i].precision.kind != space::Precision::Kind::kSearched) continue;
+    auto& q2 = net2->layer_quantizers()[i].second;
+    for (const auto& q : {q2->weight, q2->input})
+      for (const auto& spec : q->specs())
+        if (spec.bits == 2) {
+          EXPECT_FALSE(q->entry(spec).initialized.any().item<bool>()) << spec.key();
+          ++fresh;
+        }
+  }
+  EXPECT_GT(fresh, 0);
 }
 
 // The direct baseline starts from the float stage with the budget of the quantized stages down to its bits.

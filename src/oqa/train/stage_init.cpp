@@ -8,9 +8,10 @@
 
 namespace oqa::train {
 
-std::string init_stage(space::Supernet& net, const std::string& previous_quant, const std::string& quant) {
+std::string init_stage(space::Supernet& net, const std::string& previous_quant, const std::string& quant,
+                       bool inherit_step_sizes) {
   const int from = stage_bits(previous_quant), to = stage_bits(quant);
-  if (from >= 2 && to >= 2 && to < from) {
+  if (inherit_step_sizes && from >= 2 && to >= 2 && to < from) {
     int entries = 0;
     const auto& slots = net.space().layer_slots();
     for (size_t i = 0; i < slots.size(); ++i) {

@@ -64,6 +64,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     if (s.progressive && s.quant != "float")
       throw r.error("progressive", "progressive shrinking trains a float stage; this stage is " + s.quant)
           .value("true");
+    s.inherit_step_sizes = r.get_bool("inherit_step_sizes", s.inherit_step_sizes);
     o.stages.push_back(s);
   });
   o.direct_bits = static_cast<int>(node.get_int_range("direct_bits", o.direct_bits, 0, 8));

@@ -17,6 +17,7 @@ struct SupernetStage {
   double lr = 0.05;
   double warmup_epochs = -1;  // < 0: train.warmup_epochs
   bool progressive = false;   // progressive shrinking (float stages): largest, then kernel, depth, width
+  bool inherit_step_sizes = true;  // fewer bits than the parent: OQA's bit inheritance; false: from data
 };
 
 struct SupernetOptions {

@@ -81,7 +81,8 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
     if (!fs::exists(stage_checkpoint(run_dir, stage.name))) {
       metrics.truncate_after(stage.name, 0);  // records of an attempt that died before its first checkpoint
       if (!parent.empty()) load_checkpoint(stage_checkpoint(run_dir, parent), *net, nullptr, /*restore_rng=*/false);
-      init = init_stage(*net, parent.empty() ? "" : find_stage(stages, parent).quant, stage.quant);
+      init = init_stage(*net, parent.empty() ? "" : find_stage(stages, parent).quant, stage.quant,
+                        stage.inherit_step_sizes);
       util::ensure_dir(stage_dir(run_dir, stage.name));
       util::write_json(stage_dir(run_dir, stage.name) + "/init.json", {{"init", init}, {"parent", parent}});
     }
