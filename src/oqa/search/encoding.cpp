@@ -1,8 +1,6 @@
 // Encoder: selects the architecture or all positions of the space's one-hot encoding.
 #include "oqa/search/encoding.h"
 
-#include <algorithm>
-
 #include "oqa/util/error.h"
 
 namespace oqa::search {
@@ -29,18 +27,7 @@ Encoder::Encoder(const space::Space& space, Encoding encoding) : space_(space), 
 }
 
 void Encoder::encode_into(const space::Subnet& subnet, float* row) const {
-  // Space::one_hot restricted to the kept genes, written straight into the row.
-  const std::vector<int64_t> values = space_.gene_values(subnet);
-  std::vector<unsigned char> active;
-  space_.active_genes_into(subnet, active);
-  std::fill(row, row + size_, 0.0f);
-  const auto& genes = space_.genes();
-  for (size_t i = 0; i < genes.size(); ++i) {
-    if (offset_[i] < 0 || !active[i]) continue;
-    const auto& c = genes[i].choices;
-    const auto it = std::find(c.begin(), c.end(), values[i]);
-    if (it != c.end()) row[offset_[i] + (it - c.begin())] = 1.0f;  // float (also_valid) values stay all-zero
-  }
+  space_.one_hot_into(subnet, offset_, row, size_);
 }
 
 torch::Tensor Encoder::encode(const std::vector<space::Subnet>& subnets) const {

@@ -393,16 +393,6 @@ std::string Space::hash_hex(const Subnet& s) const {
 
 // ---- encodings --------------------------------------------------------------------------------------
 
-std::vector<int> Space::encode(const Subnet& s) const {
-  const std::vector<int64_t> v = gene_values(s);
-  std::vector<int> idx;
-  for (size_t i = 0; i < v.size(); ++i) {
-    auto it = std::find(genes_[i].choices.begin(), genes_[i].choices.end(), v[i]);
-    idx.push_back(it == genes_[i].choices.end() ? -1 : static_cast<int>(it - genes_[i].choices.begin()));
-  }
-  return idx;
-}
-
 size_t Space::one_hot_size() const {
   size_t n = 0;
   for (const Gene& g : genes_) n += g.choices.size();
@@ -410,15 +400,30 @@ size_t Space::one_hot_size() const {
 }
 
 std::vector<float> Space::one_hot(const Subnet& s) const {
-  const std::vector<int> idx = encode(s);
-  const std::vector<bool> active = active_genes(s);
-  std::vector<float> out(one_hot_size(), 0.0f);
-  size_t offset = 0;
-  for (size_t i = 0; i < genes_.size(); ++i) {
-    if (active[i] && idx[i] >= 0) out[offset + static_cast<size_t>(idx[i])] = 1.0f;
-    offset += genes_[i].choices.size();
+  std::vector<int64_t> offsets;
+  int64_t column = 0;
+  for (const Gene& g : genes_) {
+    offsets.push_back(column);
+    column += static_cast<int64_t>(g.choices.size());
   }
+  std::vector<float> out(static_cast<size_t>(column));
+  one_hot_into(s, offsets, out.data(), out.size());
   return out;
+}
+
+void Space::one_hot_into(const Subnet& s, const std::vector<int64_t>& offsets, float* row,
+                         size_t columns) const {
+  OQA_ASSERT(offsets.size() == genes_.size(), "one offset per gene");
+  const std::vector<int64_t> values = gene_values(s);
+  std::vector<unsigned char> active;
+  active_genes_into(s, active);
+  std::fill(row, row + columns, 0.0f);
+  for (size_t i = 0; i < genes_.size(); ++i) {
+    if (offsets[i] < 0 || !active[i]) continue;
+    const std::vector<int64_t>& c = genes_[i].choices;
+    const auto it = std::find(c.begin(), c.end(), values[i]);
+    if (it != c.end()) row[offsets[i] + (it - c.begin())] = 1.0f;  // float (also_valid) values stay all-zero
+  }
 }
 
 // ---- quantization -----------------------------------------------------------------------------------

@@ -106,10 +106,13 @@ class Space {
   std::vector<bool> active_genes(const Subnet& subnet) const;  // false for genes of skipped blocks
   // The same into a reused buffer of 0 / 1 (each block's activity asked once).
   void active_genes_into(const Subnet& subnet, std::vector<unsigned char>& active) const;
-  std::vector<int> encode(const Subnet& subnet) const;  // choice index per gene (-1: also_valid value)
-  size_t one_hot_size() const;                          // sum of choice counts
+  size_t one_hot_size() const;  // sum of choice counts
   // Concatenated one-hot of every gene's choice; all-zero for inactive genes and float (also_valid) values.
   std::vector<float> one_hot(const Subnet& subnet) const;
+  // The same into row, gene i's columns starting at offsets[i] (< 0: the gene is left out); row is zeroed
+  // over `columns` first. one_hot uses the plain offsets; predictor encodings pass their own selection.
+  void one_hot_into(const Subnet& subnet, const std::vector<int64_t>& offsets, float* row,
+                    size_t columns) const;
 
   // ---- quantization ----------------------------------------------------------------------------
   // Resolved weight / input specs of every layer slot (float, fixed or the subnet's searched choice).
