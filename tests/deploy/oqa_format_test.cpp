@@ -121,7 +121,7 @@ TEST(OqaFormat, FoldsBatchNormAndStillReadsVersion1Statistics) {
   const deploy::DeployModel m = tiny_model(oqa_test::kTinyMbv3, test::sampled(7), 8);
   nlohmann::json meta;
   std::string payload;
-  disassemble(deploy::encode_oqa(m), meta, payload);
+  disassemble(deploy::encode_oqa(m, deploy::PayloadCompression::kNone), meta, payload);
   // Version 2 stores 2 floats per channel: the affine a * y + c with a = gamma / sqrt(var + eps).
   int folded = 0;
   for (size_t i = 0; i < m.model.layers().size(); ++i) {
@@ -168,6 +168,57 @@ TEST(OqaFormat, FoldsBatchNormAndStillReadsVersion1Statistics) {
     }
   EXPECT_NE(decode_error(assemble(2, meta, payload)).field_name().find(".batch_norm.encoding"),
             std::string::npos);
+}
+
+TEST(OqaFormat, PayloadIsDeflatedOrStoredAsTheMetadataSays) {
+  const deploy::DeployModel m = tiny_model(oqa_test::kTinyMbv3, test::uniform(2, 2, true, true), 6);
+  nlohmann::json zmeta, nmeta;
+  std::string zpay, npay;
+  disassemble(deploy::encode_oqa(m), zmeta, zpay);
+  disassemble(deploy::encode_oqa(m, deploy::PayloadCompression::kNone), nmeta, npay);
+  ASSERT_EQ(zmeta["payload"]["compression"], "zlib");
+  ASSERT_EQ(nmeta["payload"]["compression"], "none");
+  ASSERT_EQ(zmeta["payload"]["bytes"].get<size_t>(), npay.size());
+  // zlib itself inflates the stored payload to the uncompressed one, which is smaller stored deflated.
+  std::string inflated(npay.size(), '\0');
+  uLongf n = inflated.size();
+  ASSERT_EQ(uncompress(reinterpret_cast<Bytef*>(inflated.data()), &n,
+                       reinterpret_cast<const Bytef*>(zpay.data()), zpay.size()),
+            Z_OK);
+  EXPECT_EQ(n, npay.size());
+  EXPECT_TRUE(inflated == npay);
+  EXPECT_LT(zpay.size(), npay.size());
+  // Both files read back to the same model, and so does a version-2 file (no "payload" field, stored bytes).
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x =
+      torch::randn({3, m.model.in_channels(), m.model.resolution(), m.model.resolution()});
+  const torch::Tensor want = m.model.forward(x);
+  nlohmann::json v2meta = nmeta;
+  v2meta.erase("payload");
+  for (const std::string& bytes : {assemble(deploy::kOqaVersion, zmeta, zpay),
+                                   assemble(deploy::kOqaVersion, nmeta, npay), assemble(2, v2meta, npay)})
+    EXPECT_TRUE(torch::allclose(deploy::decode_oqa(bytes, "p.oqa").model.forward(x), want, 1e-5, 1e-5));
+  // Every inconsistency names its field; a corrupt stream is caught by zlib even under a matching CRC.
+  auto field_of = [&](nlohmann::json meta, const std::string& payload) {
+    return decode_error(assemble(deploy::kOqaVersion, meta, payload)).field_name();
+  };
+  nlohmann::json j = zmeta;
+  j["payload"]["bytes"] = npay.size() + 1;
+  EXPECT_EQ(field_of(j, zpay), "payload");
+  j["payload"]["bytes"] = uint64_t{1} << 50;
+  EXPECT_EQ(field_of(j, zpay), "metadata.payload.bytes");
+  j = zmeta;
+  j["payload"]["compression"] = "lz4";
+  EXPECT_EQ(field_of(j, zpay), "metadata.payload.compression");
+  j.erase("payload");
+  EXPECT_EQ(field_of(j, zpay), "metadata.payload");
+  j = nmeta;
+  j["payload"]["bytes"] = npay.size() - 1;
+  EXPECT_EQ(field_of(j, npay), "metadata.payload.bytes");
+  std::string corrupt = zpay;
+  corrupt[corrupt.size() / 2] = static_cast<char>(corrupt[corrupt.size() / 2] ^ 0x5a);
+  EXPECT_EQ(field_of(zmeta, corrupt), "payload");
+  EXPECT_EQ(field_of(zmeta, zpay.substr(0, zpay.size() - 3)), "payload");
 }
 
 TEST(OqaFormat, WritesAtomicallyAndReadsBack) {

@@ -16,7 +16,7 @@ namespace {
 
 struct ExportArgs {
   deploy::ExportSource source;
-  std::string format = "all", out;
+  std::string format = "all", out, payload = "zlib";
   bool json = false;
 };
 
@@ -27,10 +27,13 @@ int run_export(const ExportArgs& a) {
   util::ensure_dir(out);
   util::Json files = util::Json::object();
   util::write_json(out + "/subnet.json", m.info.at("subnet"));
-  const int64_t float_bytes = static_cast<int64_t>(deploy::encode_oqa(deploy::float_weights(m)).size());
+  const auto compression =
+      a.payload == "none" ? deploy::PayloadCompression::kNone : deploy::PayloadCompression::kZlib;
+  const int64_t float_bytes =
+      static_cast<int64_t>(deploy::encode_oqa(deploy::float_weights(m), compression).size());
   if (a.format == "oqa" || a.format == "all") {
     const std::string path = out + "/model.oqa";
-    deploy::write_oqa(m, path);
+    deploy::write_oqa(m, path, compression);
     files["oqa"] = {{"path", path}, {"bytes", std::filesystem::file_size(path)}};
   }
   if (a.format == "onnx" || a.format == "all") {
@@ -76,6 +79,9 @@ Runner add_export(CLI::App& app, const GlobalOptions&) {
                  "best (RUN/search/STAGE/best.json), largest, smallest, or a subnet JSON file");
   app.add_option("--format", a->format, "oqa | onnx | all")->check(CLI::IsMember({"oqa", "onnx", "all"}));
   app.add_option("--out", a->out, "output folder (default RUN/export/STAGE)");
+  app.add_option("--payload", a->payload,
+                 "zlib (default: the .oqa payload deflated) | none (packed bytes stored as they are)")
+      ->check(CLI::IsMember({"zlib", "none"}));
   app.add_option("--bn-images", a->source.bn_images,
                  "training images for BN recalibration (default: the config's)");
   app.add_flag("--json", a->json, "print one JSON object");

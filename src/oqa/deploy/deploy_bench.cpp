@@ -62,7 +62,11 @@ nlohmann::json bench_deployed(const DeployModel& m, const DeployBenchOptions& o)
     }
     rows.push_back(std::move(row));
   }
-  nlohmann::json files{{"float32_oqa_bytes", encode_oqa(float_weights(m)).size()}};
+  // Sizes with the default zlib payload, and with the payload stored as is (`oqa export --payload none`).
+  nlohmann::json files{
+      {"float32_oqa_bytes", encode_oqa(float_weights(m)).size()},
+      {"float32_oqa_bytes_stored", encode_oqa(float_weights(m), PayloadCompression::kNone).size()},
+      {"oqa_bytes_stored", encode_oqa(m, PayloadCompression::kNone).size()}};
   const int64_t packed = o.oqa_path.empty() ? static_cast<int64_t>(encode_oqa(m).size())
                                             : static_cast<int64_t>(std::filesystem::file_size(o.oqa_path));
   files["oqa_bytes"] = packed;
