@@ -49,7 +49,7 @@ void BM_SearchEvolution(benchmark::State& state) {
     };
   p.costs = [&](const Subnet& s) {
     oqa::search::Costs c;
-    c.macs = oqa::cost::count(*space, s).macs;
+    c.macs = oqa::cost::count_totals(*space, s).macs;
     return c;
   };
   const double lo = p.costs(space->smallest()).macs, hi = p.costs(space->largest()).macs;

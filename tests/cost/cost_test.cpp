@@ -1,5 +1,6 @@
 // Cost model: per-layer formulas against hand-computed values, float-layer policies, a whole tiny ResNet by
-// hand, and the analytic counts of both spaces against counts taken from the extracted models' actual layers.
+// hand, and the analytic counts (with layers, and totals only) of both spaces against counts taken from the
+// extracted models' actual layers.
 #include <random>
 
 #include <gtest/gtest.h>
@@ -123,6 +124,10 @@ TEST(Cost, AnalyticCountsEqualCountsOfTheExtractedModel) {
           EXPECT_EQ(a.layers[i].act_elements, b.layers[i].act_elements) << a.layers[i].name;
         }
         EXPECT_EQ(a.to_json(), b.to_json());
+        // The search's allocation-free totals are the same sums.
+        const cost::CostSummary t = cost::count_totals(*space, s, {policy});
+        EXPECT_TRUE(t.layers.empty());
+        EXPECT_EQ(t.to_json(), a.to_json()) << space::to_string(s);
       }
       // The extracted model's parameter count (weights, biases, BN affine) equals the analytic one.
       double stored = 0;

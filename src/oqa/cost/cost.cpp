@@ -44,34 +44,67 @@ LayerCost layer_cost(const nn::LayerShape& l, const CostOptions& options) {
   return c;
 }
 
-CostSummary summarize(const std::vector<nn::LayerShape>& layers, const CostOptions& options) {
-  CostSummary s;
-  double wsum = 0, wbits = 0, asum = 0, abits = 0;
-  const bool count_float = options.float_layers == FloatLayers::kCount32;
-  s.layers.reserve(layers.size());
-  for (const nn::LayerShape& l : layers) {
-    LayerCost c = layer_cost(l, options);
-    s.macs += c.macs;
-    s.params += c.params;
-    s.bytes += c.bytes;
-    s.bitops += c.bitops;
-    if (c.weight_bits != 0 || count_float) {
-      wsum += c.weight_params;
-      wbits += c.weight_params * (c.weight_bits == 0 ? kFloatBits : c.weight_bits);
+namespace {
+
+// Sums layer costs into a summary's totals and average bit-widths.
+class Totals {
+ public:
+  explicit Totals(const CostOptions& options) : count_float_(options.float_layers == FloatLayers::kCount32) {}
+
+  void add(const LayerCost& c) {
+    s_.macs += c.macs;
+    s_.params += c.params;
+    s_.bytes += c.bytes;
+    s_.bitops += c.bitops;
+    if (c.weight_bits != 0 || count_float_) {
+      wsum_ += c.weight_params;
+      wbits_ += c.weight_params * (c.weight_bits == 0 ? kFloatBits : c.weight_bits);
     }
-    if (c.act_bits != 0 || count_float) {
-      asum += c.act_elements;
-      abits += c.act_elements * (c.act_bits == 0 ? kFloatBits : c.act_bits);
+    if (c.act_bits != 0 || count_float_) {
+      asum_ += c.act_elements;
+      abits_ += c.act_elements * (c.act_bits == 0 ? kFloatBits : c.act_bits);
     }
-    s.layers.push_back(std::move(c));
   }
-  s.avg_weight_bits = wsum > 0 ? wbits / wsum : 0.0;
-  s.avg_act_bits = asum > 0 ? abits / asum : 0.0;
-  return s;
+
+  CostSummary finish(std::vector<LayerCost> layers = {}) {
+    s_.avg_weight_bits = wsum_ > 0 ? wbits_ / wsum_ : 0.0;
+    s_.avg_act_bits = asum_ > 0 ? abits_ / asum_ : 0.0;
+    s_.layers = std::move(layers);
+    return std::move(s_);
+  }
+
+ private:
+  bool count_float_;
+  CostSummary s_;
+  double wsum_ = 0, wbits_ = 0, asum_ = 0, abits_ = 0;
+};
+
+}  // namespace
+
+CostSummary summarize(const std::vector<nn::LayerShape>& layers, const CostOptions& options) {
+  Totals totals(options);
+  std::vector<LayerCost> costs;
+  costs.reserve(layers.size());
+  for (const nn::LayerShape& l : layers) {
+    costs.push_back(layer_cost(l, options));
+    totals.add(costs.back());
+  }
+  return totals.finish(std::move(costs));
 }
 
 CostSummary count(const space::Space& space, const space::Subnet& subnet, const CostOptions& options) {
   return summarize(space.layer_shapes(subnet), options);
+}
+
+CostSummary count_totals(const space::Space& space, const space::Subnet& subnet, const CostOptions& options) {
+  struct Sink final : space::LayerSink {
+    const CostOptions& options;
+    Totals totals;
+    explicit Sink(const CostOptions& o) : options(o), totals(o) {}
+    void layer(const nn::LayerShape& shape, size_t) override { totals.add(layer_cost(shape, options)); }
+  } sink(options);
+  space.visit_layers(subnet, sink);
+  return sink.totals.finish();
 }
 
 nlohmann::json CostSummary::to_json(bool with_layers) const {

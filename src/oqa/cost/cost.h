@@ -50,6 +50,10 @@ CostSummary summarize(const std::vector<nn::LayerShape>& layers, const CostOptio
 
 // Analytic: from the space's description of the subnet's layers.
 CostSummary count(const space::Space& space, const space::Subnet& subnet, const CostOptions& options = {});
+// The same totals without the per-layer list, names or validation, allocating nothing: for subnets known to
+// be valid (the search counts every new candidate).
+CostSummary count_totals(const space::Space& space, const space::Subnet& subnet,
+                         const CostOptions& options = {});
 // Measured: walks an extracted model's layers, inferring feature-map sizes from its input resolution.
 CostSummary count(const nn::StaticModel& model, const CostOptions& options = {});
 // The layer shapes count(model) uses (weights' actual sizes, strides, groups, specs).

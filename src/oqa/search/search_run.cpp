@@ -95,7 +95,7 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   }
   const cost::CostOptions exclude_float{cost::FloatLayers::kExclude};
   auto costs_of = [&](const space::Subnet& s) {
-    const cost::CostSummary a = cost::count(space, s), b = cost::count(space, s, exclude_float);
+    const cost::CostSummary a = cost::count_totals(space, s), b = cost::count_totals(space, s, exclude_float);
     Costs c;
     c.macs = a.macs;
     c.bitops = a.bitops;

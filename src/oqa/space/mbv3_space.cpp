@@ -94,6 +94,10 @@ Mbv3Space::Mbv3Space(Mbv3Options options)
                  !options_.depth.empty(),
              "mbv3 space needs stages and kernel / expand / depth choices");
   set_slots(make_slots());
+  const auto& slots = layer_slots();
+  for (size_t i = 0; i < slots.size(); ++i)
+    if (slots[i].block >= 0 && static_cast<size_t>(slots[i].block) == block_slot_.size())
+      block_slot_.push_back(i);
 }
 
 int64_t Mbv3Space::max_depth() const {
@@ -278,36 +282,41 @@ double Mbv3Space::log10_size() const {
   return total;
 }
 
-std::vector<nn::LayerShape> Mbv3Space::layer_shapes(const Subnet& subnet) const {
-  validate(subnet);
+// Slots come in execution order (make_slots): the stem, the first block, each block slot's expand (when the
+// space has expand ratios > 1), dw, squeeze-excite and project, then the head.
+void Mbv3Space::visit_layers(const Subnet& subnet, LayerSink& sink) const {
   const Mbv3Options& o = options_;
-  ShapeWalker w(subnet.resolution);
-  w.conv("stem", o.input_channels, o.stem_channels, o.stem_kernel, o.stem_stride);
+  ShapeWalker w(*this, subnet, sink);
+  size_t slot = 0;
+  w.conv(slot++, o.input_channels, o.stem_channels, o.stem_kernel, o.stem_stride);
   const int64_t first_mid =
       nn::DynamicMBConvImpl::hidden_channels(o.stem_channels, o.first_expand, o.divisor);
-  if (o.first_expand > 1) w.conv("first.expand", o.stem_channels, first_mid, 1, 1);
-  w.conv("first.dw", first_mid, first_mid, o.first_kernel, o.first_stride, first_mid);
-  w.conv("first.project", first_mid, o.first_channels, 1, 1);
+  if (o.first_expand > 1) w.conv(slot++, o.stem_channels, first_mid, 1, 1);
+  w.conv(slot++, first_mid, first_mid, o.first_kernel, o.first_stride, first_mid);
+  w.conv(slot++, first_mid, o.first_channels, 1, 1);
+  const bool has_expand = max_of(o.expand) > 1;
+  const size_t depth = static_cast<size_t>(max_depth());
   for (size_t s = 0; s < o.stages.size(); ++s) {
     const StageChoice& st = subnet.stages[s];
     for (size_t j = 0; j < static_cast<size_t>(st.depth); ++j) {
-      const std::string name = "stages." + std::to_string(s) + "." + std::to_string(j);
+      slot = block_slot_[s * depth + j];
       const int64_t in = block_in_channels(s, j), e = st.expand[j];
       const int64_t mid = nn::DynamicMBConvImpl::hidden_channels(in, e, o.divisor);
-      if (e > 1) w.conv(name + ".expand", in, mid, 1, 1);
-      w.conv(name + ".dw", mid, mid, st.kernel[j], j == 0 ? o.stages[s].stride : 1, mid);
+      if (has_expand && e > 1) w.conv(slot, in, mid, 1, 1);
+      slot += has_expand ? 1 : 0;
+      w.conv(slot++, mid, mid, st.kernel[j], j == 0 ? o.stages[s].stride : 1, mid);
       if (o.stages[s].se) {
         const int64_t r = nn::make_divisible(static_cast<double>(mid / o.se_reduction), o.divisor);
-        w.pointwise_on_pooled(name + ".se.reduce", mid, r, /*bias=*/true);
-        w.pointwise_on_pooled(name + ".se.expand", r, mid, /*bias=*/true);
+        w.pointwise_on_pooled(slot++, mid, r, /*bias=*/true);
+        w.pointwise_on_pooled(slot++, r, mid, /*bias=*/true);
       }
-      w.conv(name + ".project", mid, o.stages[s].channels, 1, 1);
+      w.conv(slot++, mid, o.stages[s].channels, 1, 1);
     }
   }
-  w.conv("final_expand", o.stages.back().channels, o.final_expand, 1, 1);
-  w.pointwise_on_pooled("feature_mix", o.final_expand, o.feature_mix, /*bias=*/false, /*batch_norm=*/false);
-  w.linear("classifier", o.feature_mix, o.classes);
-  return attach_specs(subnet, w.take());
+  slot = layer_slots().size() - 3;
+  w.conv(slot++, o.stages.back().channels, o.final_expand, 1, 1);
+  w.pointwise_on_pooled(slot++, o.final_expand, o.feature_mix, /*bias=*/false, /*batch_norm=*/false);
+  w.linear(slot, o.feature_mix, o.classes);
 }
 
 nlohmann::json Mbv3Space::describe() const {

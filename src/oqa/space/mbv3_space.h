@@ -66,7 +66,7 @@ class Mbv3Space : public Space {
   std::string kind() const override { return "mbv3"; }
   nlohmann::json describe() const override;
   double log10_size() const override;
-  std::vector<nn::LayerShape> layer_shapes(const Subnet& subnet) const override;
+  void visit_layers(const Subnet& subnet, LayerSink& sink) const override;
 
   const Mbv3Options& options() const { return options_; }
   int64_t max_depth() const;
@@ -84,6 +84,7 @@ class Mbv3Space : public Space {
  private:
   std::vector<LayerSlot> make_slots() const;
   Mbv3Options options_;
+  std::vector<size_t> block_slot_;  // first layer slot of each global block slot (stage * max depth + j)
 };
 
 }  // namespace oqa::space

@@ -200,22 +200,23 @@ double ResNetSpace::log10_size() const {
   return total + log10_quant_per_layer() * static_cast<double>(searched_layers());
 }
 
-std::vector<nn::LayerShape> ResNetSpace::layer_shapes(const Subnet& subnet) const {
-  validate(subnet);
+// Every layer runs, and slots come in execution order (make_slots): stem, each block's conv1, conv2 and
+// projection shortcut, classifier.
+void ResNetSpace::visit_layers(const Subnet& subnet, LayerSink& sink) const {
   const auto& W = subnet.widths;
-  ShapeWalker w(subnet.resolution);
-  w.conv("stem", input_channels(), W[stem_group()], options_.stem_kernel, options_.stem_stride);
+  ShapeWalker w(*this, subnet, sink);
+  size_t slot = 0;
+  w.conv(slot++, input_channels(), W[stem_group()], options_.stem_kernel, options_.stem_stride);
   for (const ResNetBlockInfo& b : blocks_) {
     const int64_t in_size = w.size(), in = W[b.in_group], mid = W[b.mid_group], out = W[b.out_group];
-    w.conv(b.name() + ".conv1", in, mid, options_.kernel, b.stride);
-    w.conv(b.name() + ".conv2", mid, out, options_.kernel, 1);
+    w.conv(slot++, in, mid, options_.kernel, b.stride);
+    w.conv(slot++, mid, out, options_.kernel, 1);
     if (b.projection) {
       w.set_size(in_size);
-      w.conv(b.name() + ".shortcut", in, out, 1, b.stride);
+      w.conv(slot++, in, out, 1, b.stride);
     }
   }
-  w.linear("classifier", W[blocks_.back().out_group], classes());
-  return attach_specs(subnet, w.take());
+  w.linear(slot, W[blocks_.back().out_group], classes());
 }
 
 nlohmann::json ResNetSpace::describe() const {

@@ -68,7 +68,7 @@ class ResNetSpace : public Space {
   std::string kind() const override { return "resnet"; }
   nlohmann::json describe() const override;
   double log10_size() const override;
-  std::vector<nn::LayerShape> layer_shapes(const Subnet& subnet) const override;
+  void visit_layers(const Subnet& subnet, LayerSink& sink) const override;
 
   const ResNetOptions& options() const { return options_; }
   const std::vector<WidthGroup>& width_groups() const { return groups_; }

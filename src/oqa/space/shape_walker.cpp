@@ -1,14 +1,23 @@
-// ShapeWalker: conv, pooled pointwise and linear layer shapes.
+// ShapeWalker: conv, pooled pointwise and linear layer shapes with their slots' specs.
 #include "oqa/space/shape_walker.h"
 
-#include <utility>
+#include "oqa/space/space.h"
 
 namespace oqa::space {
 
-void ShapeWalker::conv(std::string name, int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                       int64_t groups, bool bias, bool batch_norm) {
+ShapeWalker::ShapeWalker(const Space& space, const Subnet& subnet, LayerSink& sink)
+    : space_(space), subnet_(subnet), sink_(sink), size_(subnet.resolution) {}
+
+void ShapeWalker::emit(nn::LayerShape& l, size_t slot) {
+  const nn::LayerQuantSpecs specs = space_.slot_specs(subnet_, slot);
+  l.weight_spec = specs.weight;
+  l.input_spec = specs.input;
+  sink_.layer(l, slot);
+}
+
+void ShapeWalker::conv(size_t slot, int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups,
+                       bool bias, bool batch_norm) {
   nn::LayerShape l;
-  l.name = std::move(name);
   l.in_channels = in;
   l.out_channels = out;
   l.kernel_size = kernel;
@@ -19,24 +28,23 @@ void ShapeWalker::conv(std::string name, int64_t in, int64_t out, int64_t kernel
   l.out_height = l.out_width = size_;
   l.bias = bias;
   l.batch_norm = batch_norm;
-  shapes_.push_back(std::move(l));
+  emit(l, slot);
 }
 
-void ShapeWalker::pointwise_on_pooled(std::string name, int64_t in, int64_t out, bool bias, bool batch_norm) {
+void ShapeWalker::pointwise_on_pooled(size_t slot, int64_t in, int64_t out, bool bias, bool batch_norm) {
   const int64_t keep = size_;
   size_ = 1;
-  conv(std::move(name), in, out, 1, 1, 1, bias, batch_norm);
+  conv(slot, in, out, 1, 1, 1, bias, batch_norm);
   size_ = keep;
 }
 
-void ShapeWalker::linear(std::string name, int64_t in, int64_t out, bool bias) {
+void ShapeWalker::linear(size_t slot, int64_t in, int64_t out, bool bias) {
   nn::LayerShape l;
-  l.name = std::move(name);
   l.linear = true;
   l.in_channels = in;
   l.out_channels = out;
   l.bias = bias;
-  shapes_.push_back(std::move(l));
+  emit(l, slot);
 }
 
 }  // namespace oqa::space

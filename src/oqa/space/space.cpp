@@ -428,32 +428,37 @@ void Space::one_hot_into(const Subnet& s, const std::vector<int64_t>& offsets, f
 
 // ---- quantization -----------------------------------------------------------------------------------
 
+nn::LayerQuantSpecs Space::slot_specs(const Subnet& s, size_t i) const {
+  const LayerSlot& slot = slots_[i];
+  switch (slot.precision.kind) {
+    case Precision::Kind::kFloat: return {};
+    case Precision::Kind::kFixed: return resolve_specs(slot.fixed, slot.input_signed);
+    case Precision::Kind::kSearched:
+      return resolve_specs(s.quant.at(static_cast<size_t>(slot.searched)), slot.input_signed);
+  }
+  return {};
+}
+
 std::vector<nn::LayerQuantSpecs> Space::layer_specs(const Subnet& s) const {
   std::vector<nn::LayerQuantSpecs> out;
-  for (const LayerSlot& slot : slots_) {
-    switch (slot.precision.kind) {
-      case Precision::Kind::kFloat: out.emplace_back(); break;
-      case Precision::Kind::kFixed: out.push_back(resolve_specs(slot.fixed, slot.input_signed)); break;
-      case Precision::Kind::kSearched:
-        out.push_back(resolve_specs(s.quant.at(static_cast<size_t>(slot.searched)), slot.input_signed));
-        break;
-    }
-  }
+  out.reserve(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) out.push_back(slot_specs(s, i));
   return out;
 }
 
-std::vector<nn::LayerShape> Space::attach_specs(const Subnet& s, std::vector<nn::LayerShape> shapes) const {
-  const std::vector<nn::LayerQuantSpecs> specs = layer_specs(s);
-  size_t next = 0;  // shapes come in execution order, slots in registration order: look ahead from the last
-  for (nn::LayerShape& l : shapes) {
-    size_t i = next;
-    while (i < slots_.size() && slots_[i].name != l.name) ++i;
-    if (i == slots_.size()) i = static_cast<size_t>(&slot(l.name) - slots_.data());
-    next = i + 1;
-    l.weight_spec = specs[i].weight;
-    l.input_spec = specs[i].input;
-  }
-  return shapes;
+std::vector<nn::LayerShape> Space::layer_shapes(const Subnet& s) const {
+  validate(s);
+  struct Named final : LayerSink {
+    const std::vector<LayerSlot>& slots;
+    std::vector<nn::LayerShape> shapes;
+    explicit Named(const std::vector<LayerSlot>& sl) : slots(sl) {}
+    void layer(const nn::LayerShape& shape, size_t slot) override {
+      shapes.push_back(shape);
+      shapes.back().name = slots[slot].name;
+    }
+  } named(slots_);
+  visit_layers(s, named);
+  return std::move(named.shapes);
 }
 
 std::vector<quant::QuantSpec> Space::weight_specs(const LayerSlot& slot) const {

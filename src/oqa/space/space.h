@@ -13,6 +13,7 @@
 #include "oqa/nn/layer_shape.h"
 #include "oqa/space/json_reader.h"
 #include "oqa/space/quant_choices.h"
+#include "oqa/space/shape_walker.h"
 #include "oqa/space/subnet.h"
 
 namespace oqa::space {
@@ -58,8 +59,12 @@ class Space {
   virtual double log10_size() const = 0;
   double size() const;  // 10^log10_size (inf when beyond double)
 
-  // Analytic geometry and quantization of every conv / linear layer the subnet runs, in execution order.
-  virtual std::vector<nn::LayerShape> layer_shapes(const Subnet& subnet) const = 0;
+  // Analytic geometry and quantization of every conv / linear layer the subnet runs, in execution order,
+  // named like their slots; validates the subnet first.
+  std::vector<nn::LayerShape> layer_shapes(const Subnet& subnet) const;
+  // The same layers into sink, each with its slot index and no name: no validation and no allocation, for
+  // subnets known to be valid (the search's cost loop).
+  virtual void visit_layers(const Subnet& subnet, LayerSink& sink) const = 0;
 
   int64_t input_channels() const { return input_channels_; }
   int64_t classes() const { return classes_; }
@@ -117,6 +122,7 @@ class Space {
   // ---- quantization ----------------------------------------------------------------------------
   // Resolved weight / input specs of every layer slot (float, fixed or the subnet's searched choice).
   std::vector<nn::LayerQuantSpecs> layer_specs(const Subnet& subnet) const;
+  nn::LayerQuantSpecs slot_specs(const Subnet& subnet, size_t slot) const;  // one entry of layer_specs
   // Every weight / input spec a slot can be asked to use (Quantizer::create_entries before the optimizer).
   std::vector<quant::QuantSpec> weight_specs(const LayerSlot& slot) const;
   std::vector<quant::QuantSpec> input_specs(const LayerSlot& slot) const;
@@ -136,8 +142,6 @@ class Space {
 
   // Called by subclass constructors once the slots are known: numbers searched slots, builds the gene list.
   void set_slots(std::vector<LayerSlot> slots);
-  // Sets each shape's weight / input specs from the subnet (shapes are named like the layer slots).
-  std::vector<nn::LayerShape> attach_specs(const Subnet& subnet, std::vector<nn::LayerShape> shapes) const;
   // Log10 of the quantization choices of one searched layer.
   double log10_quant_per_layer() const;
   nlohmann::json describe_common() const;
