@@ -41,7 +41,7 @@ void BM_SearchEvolution(benchmark::State& state) {
   predictor.set_precision(search_precision());
   oqa::search::SearchProblem p;
   p.space = space.get();
-  p.normalize = oqa::search::stage_normalizer(*space, "w4a4");
+  p.fixed_genes = oqa::search::stage_fixed_genes(*space, "w4a4");
   p.score = [&](const std::vector<Subnet>& v) { return predictor.predict(v); };
   if (predictor.precision() != oqa::search::Precision::kFloat32)  // as oqa search: final results in float32
     p.exact_score = [&](const std::vector<Subnet>& v) {

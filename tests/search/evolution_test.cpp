@@ -38,7 +38,7 @@ struct Fixture {
   search::SearchProblem problem(double macs_limit) const {
     search::SearchProblem p;
     p.space = space.get();
-    p.normalize = [this](space::Subnet s) { return train::apply_stage_quant(*space, std::move(s), "w4a4"); };
+    p.fixed_genes = search::stage_fixed_genes(*space, "w4a4");
     p.score = [this](const std::vector<space::Subnet>& v) {
       std::vector<double> out;
       for (const auto& s : v) out.push_back(score(s));
@@ -102,6 +102,30 @@ TEST(Evolution, EvolutionAndGaReachTheConstrainedOptimum) {
     expect_within_budget(r, limit);
     EXPECT_GT(r.rejected, 0) << "a median budget rejects some draws";
   }
+}
+
+TEST(Evolution, FixedGenesAreTheStageNormalizationAndHoldInEveryCandidate) {
+  Fixture f;
+  const auto normalize = search::stage_normalizer(*f.space, "w4a4");
+  const auto fixed = search::stage_fixed_genes(*f.space, "w4a4");
+  ASSERT_FALSE(fixed.empty());
+  EXPECT_TRUE(search::stage_fixed_genes(*f.space, "mixed").empty());
+  std::mt19937_64 rng(11);
+  for (int t = 0; t < 20; ++t) {  // fixing the genes of a sampled subnet normalizes it
+    const space::Subnet s = f.space->sample(rng);
+    std::vector<int64_t> v = f.space->gene_values(s);
+    for (const auto& [i, value] : fixed) v[i] = value;
+    EXPECT_EQ(f.space->from_gene_values(v), normalize(s));
+  }
+  search::EvolutionOptions o;
+  o.population = 20;
+  o.generations = 10;
+  const search::SearchResult r = search::evolve(f.problem(f.median_macs()), o);
+  for (const auto* list : {&r.population, &r.front})
+    for (const search::Candidate& c : *list) {
+      EXPECT_EQ(c.subnet, normalize(c.subnet)) << space::to_string(c.subnet);
+      EXPECT_EQ(c.genes, f.space->gene_values(c.subnet));
+    }
 }
 
 TEST(Evolution, MultiObjectiveFrontMatchesTheBruteForceFront) {

@@ -256,6 +256,23 @@ TEST(Mbv3Space, GeneOperatorsRedrawAtTheGivenRateAndMixBothParents) {
     EXPECT_NEAR(from_b[w] / differ[w], 0.5, 0.05) << "word " << w;
   }
   EXPECT_EQ(s->from_valid_gene_values(a), s->from_gene_values(a));
+  // Over a list of genes (every third one), both operators change those genes only, and change them.
+  std::vector<size_t> listed;
+  for (size_t i = 0; i < genes.size(); i += 3) listed.push_back(i);
+  std::vector<int> touched(genes.size(), 0);
+  for (int t = 0; t < 200; ++t) {
+    std::vector<int64_t> m = a, c = a;
+    s->mutate_values(m, 0.5, rng, listed);
+    s->crossover_values(c, b, rng, listed);
+    for (size_t i = 0; i < genes.size(); ++i) touched[i] += (m[i] != a[i]) + (c[i] != a[i]);
+  }
+  for (size_t i = 0; i < genes.size(); ++i) {
+    if (i % 3 != 0) {
+      EXPECT_EQ(touched[i], 0) << genes[i].field;
+    } else if (genes[i].choices.size() > 1) {
+      EXPECT_GT(touched[i], 0) << genes[i].field;
+    }
+  }
 }
 
 TEST(Mbv3Space, LayerSpecsFollowPrecisionAndActivationSign) {

@@ -15,14 +15,14 @@
 namespace oqa::search {
 namespace {
 
-// A fast identity of a subnet's network: a word-wise hash of its gene values with the genes of skipped blocks
-// at their first choice (Space::canonical without its validation and JSON work; candidates are valid by
-// construction).
+// A fast identity of a subnet's network among candidates that share their fixed genes: a word-wise hash of
+// the free genes' values with the genes of skipped blocks at their first choice (Space::canonical without its
+// validation and JSON work; candidates are valid by construction).
 uint64_t gene_key(const space::Space& space, const std::vector<int64_t>& values,
-                  const std::vector<unsigned char>& active) {
+                  const std::vector<unsigned char>& active, const std::vector<size_t>& free) {
   const auto& genes = space.genes();
   uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < values.size(); ++i)
+  for (size_t i : free)
     h = (h ^ static_cast<uint64_t>(active[i] ? values[i] : genes[i].choices[0])) * 1099511628211ULL;
   // splitmix64's finaliser: spreads the small gene values over every bit
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -46,24 +46,30 @@ std::vector<Candidate> front_of(const std::vector<Candidate>& cands, Metric obje
 // accuracy-cost front of everything scored.
 class Evaluator {
  public:
-  Evaluator(const SearchProblem& p, SearchResult& r) : p_(p), r_(r), space_(*p.space) {}
-
-  // A candidate for a subnet: normalized, with its genes and key.
-  Candidate make(space::Subnet s) {
-    Candidate c;
-    c.subnet = p_.normalize ? p_.normalize(std::move(s)) : std::move(s);
-    c.genes = space_.gene_values(c.subnet);
-    keyed(c);
-    return c;
+  Evaluator(const SearchProblem& p, SearchResult& r) : p_(p), r_(r), space_(*p.space) {
+    std::vector<unsigned char> fixed(space_.genes().size(), 0);
+    for (const auto& [i, v] : p.fixed_genes) {
+      OQA_ASSERT(i < fixed.size(), "search: fixed gene index out of range");
+      fixed[i] = 1;
+    }
+    for (size_t i = 0; i < fixed.size(); ++i)
+      if (!fixed[i]) free_.push_back(i);
   }
 
-  // A candidate for valid gene values (mutation and crossover work on them).
+  // The genes mutation and crossover change (the ones SearchProblem::fixed_genes leaves free).
+  const std::vector<size_t>& free_genes() const { return free_; }
+
+  // A candidate for a valid subnet, its fixed genes set.
+  Candidate make(const space::Subnet& s) { return from_genes(space_.gene_values(s)); }
+
+  // A candidate for valid gene values (mutation and crossover work on them), its fixed genes set.
   Candidate from_genes(std::vector<int64_t> values) {
-    if (p_.normalize) return make(space_.from_valid_gene_values(values));
+    for (const auto& [i, v] : p_.fixed_genes) values[i] = v;
     Candidate c;
     c.subnet = space_.from_valid_gene_values(values);
     c.genes = std::move(values);
-    keyed(c);
+    space_.active_genes_into(c.subnet, active_);
+    c.key = gene_key(space_, c.genes, active_, free_);
     return c;
   }
 
@@ -120,11 +126,6 @@ class Evaluator {
   std::vector<Candidate> front() const { return front_of(archive_, p_.objective); }
 
  private:
-  void keyed(Candidate& c) {
-    space_.active_genes_into(c.subnet, active_);
-    c.key = gene_key(space_, c.genes, active_);
-  }
-
   // Keeps the candidates that accuracy_cost_front over everything scored so far would keep: a newcomer
   // weakly dominated by a kept one (no more accurate at no lower cost) is dropped, and kept ones it dominates
   // leave (it is later, so an exact tie stays with the earlier one).
@@ -146,6 +147,7 @@ class Evaluator {
   std::unordered_map<uint64_t, Costs> cost_cache_;
   std::unordered_map<uint64_t, double> score_cache_;
   std::vector<Candidate> archive_;
+  std::vector<size_t> free_;
   std::vector<unsigned char> active_;  // reused buffer
 };
 
@@ -240,6 +242,15 @@ Algorithm parse_algorithm(const std::string& name) {
   throw util::usage_error("search algorithm must be evolution, ga or random").value(name);
 }
 
+std::vector<std::pair<size_t, int64_t>> stage_fixed_genes(const space::Space& space,
+                                                          const std::string& quant) {
+  if (quant == "mixed") return {};
+  const std::vector<int64_t> values = space.gene_values(stage_normalizer(space, quant)(space.largest()));
+  std::vector<std::pair<size_t, int64_t>> fixed;
+  for (size_t i = space.quant_genes_begin(); i < values.size(); ++i) fixed.emplace_back(i, values[i]);
+  return fixed;
+}
+
 std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space,
                                                              const std::string& quant) {
   if (quant == "mixed") return [](space::Subnet s) { return s; };
@@ -251,9 +262,9 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
 }
 
 void check_budgets(const SearchProblem& p) {
-  space::Subnet smallest = p.space->smallest();
-  if (p.normalize) smallest = p.normalize(smallest);
-  const Costs c = p.costs(smallest);
+  std::vector<int64_t> values = p.space->gene_values(p.space->smallest());
+  for (const auto& [i, v] : p.fixed_genes) values.at(i) = v;
+  const Costs c = p.costs(p.space->from_gene_values(values));
   for (const Budget& b : p.budgets) {
     if (b.admits(c)) continue;
     throw util::usage_error("budget " + b.to_string() + " cannot be met: the smallest achievable " +
@@ -294,7 +305,7 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
         children.push_back(ev.draw(
             [&] {
               std::vector<int64_t> v = pick(parents).genes;
-              space.mutate_values(v, o.mutate_prob, rng);
+              space.mutate_values(v, o.mutate_prob, rng, ev.free_genes());
               return ev.from_genes(std::move(v));
             },
             o.max_tries));
@@ -302,7 +313,7 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
         children.push_back(ev.draw(
             [&] {
               std::vector<int64_t> v = pick(parents).genes;
-              space.crossover_values(v, pick(parents).genes, rng);
+              space.crossover_values(v, pick(parents).genes, rng, ev.free_genes());
               return ev.from_genes(std::move(v));
             },
             o.max_tries));
@@ -326,8 +337,9 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
         children.push_back(ev.draw(
             [&] {
               std::vector<int64_t> v = tournament().genes;
-              if (u(rng) < o.crossover_prob) space.crossover_values(v, tournament().genes, rng);
-              space.mutate_values(v, o.mutate_prob, rng);
+              if (u(rng) < o.crossover_prob)
+                space.crossover_values(v, tournament().genes, rng, ev.free_genes());
+              space.mutate_values(v, o.mutate_prob, rng, ev.free_genes());
               return ev.from_genes(std::move(v));
             },
             o.max_tries));

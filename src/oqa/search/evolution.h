@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "oqa/search/budget.h"
@@ -23,9 +24,9 @@ struct Candidate {
 
 struct SearchProblem {
   const space::Space* space = nullptr;
-  // Applied to every sampled, mutated or crossed subnet (e.g. the stage's uniform bit-width); identity if
-  // unset.
-  std::function<space::Subnet(space::Subnet)> normalize;
+  // Genes held at a value in every candidate (e.g. the quantization genes at a stage's uniform bit-width,
+  // stage_fixed_genes): set in every sampled, mutated or crossed subnet; the search varies only the others.
+  std::vector<std::pair<size_t, int64_t>> fixed_genes;
   // Batched scores of subnets (higher is better). Equal networks (same canonical genes) are scored once.
   std::function<std::vector<double>(const std::vector<space::Subnet>&)> score;
   // Optional: re-scores the final population and front (the predictor in float32 when `score` runs it in
@@ -66,10 +67,14 @@ struct SearchResult {
   std::vector<double> best_per_generation;
 };
 
-// SearchProblem::normalize for a training stage: every searched layer at the stage's quantization ("w2a2",
+// A subnet normalized to a training stage: every searched layer at the stage's quantization ("w2a2",
 // "float"), resolved once so each call only copies it; "mixed" keeps the sampled quantization.
 std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space,
                                                              const std::string& quant);
+// SearchProblem::fixed_genes for the same stage: every quantization gene at the value stage_normalizer
+// gives it (none for "mixed").
+std::vector<std::pair<size_t, int64_t>> stage_fixed_genes(const space::Space& space,
+                                                          const std::string& quant);
 
 // Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at
 // the stage), naming the budget and that value.

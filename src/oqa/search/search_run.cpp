@@ -110,7 +110,7 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
 
   SearchProblem problem;
   problem.space = &space;
-  problem.normalize = normalize;
+  problem.fixed_genes = stage_fixed_genes(space, quant);
   problem.costs = costs_of;
   problem.budgets = req.budgets;
   problem.objective = objective;

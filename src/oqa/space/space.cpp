@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
@@ -134,6 +135,8 @@ void Space::set_slots(std::vector<LayerSlot> slots) {
     genes_.push_back(
         Gene{field(4), "activation symmetry of " + s.name, asym, {}, false, Gene::Type::kBool, s.block});
   }
+  all_genes_.resize(genes_.size());
+  std::iota(all_genes_.begin(), all_genes_.end(), size_t{0});
 }
 
 bool Space::block_active(const Subnet&, int) const {
@@ -341,12 +344,18 @@ Subnet Space::crossover(const Subnet& a, const Subnet& b, std::mt19937_64& rng) 
 }
 
 void Space::mutate_values(std::vector<int64_t>& v, double prob, std::mt19937_64& rng) const {
+  mutate_values(v, prob, rng, all_genes_);
+}
+
+void Space::mutate_values(std::vector<int64_t>& v, double prob, std::mt19937_64& rng,
+                          const std::vector<size_t>& genes) const {
   OQA_ASSERT(v.size() == genes_.size(), "gene count mismatch");
   if (!(prob > 0)) return;
   // The genes redrawn are a Bernoulli(prob) subset: jump from one to the next by geometric gaps instead of
   // tossing a coin per gene (the same distribution, one draw per mutated gene).
   std::geometric_distribution<int64_t> gap(std::min(prob, 1.0));
-  for (size_t i = static_cast<size_t>(gap(rng)); i < v.size(); i += 1 + static_cast<size_t>(gap(rng))) {
+  for (size_t k = static_cast<size_t>(gap(rng)); k < genes.size(); k += 1 + static_cast<size_t>(gap(rng))) {
+    const size_t i = genes[k];
     const std::vector<int64_t>& c = genes_[i].choices;
     v[i] = c[std::uniform_int_distribution<size_t>(0, c.size() - 1)(rng)];
   }
@@ -354,11 +363,16 @@ void Space::mutate_values(std::vector<int64_t>& v, double prob, std::mt19937_64&
 
 void Space::crossover_values(std::vector<int64_t>& a, const std::vector<int64_t>& b,
                              std::mt19937_64& rng) const {
+  crossover_values(a, b, rng, all_genes_);
+}
+
+void Space::crossover_values(std::vector<int64_t>& a, const std::vector<int64_t>& b, std::mt19937_64& rng,
+                             const std::vector<size_t>& genes) const {
   OQA_ASSERT(a.size() == genes_.size() && b.size() == genes_.size(), "gene count mismatch");
   uint64_t bits = 0;  // 64 fair coins per draw
-  for (size_t i = 0; i < a.size(); ++i, bits >>= 1) {
-    if (i % 64 == 0) bits = rng();
-    if (bits & 1) a[i] = b[i];
+  for (size_t k = 0; k < genes.size(); ++k, bits >>= 1) {
+    if (k % 64 == 0) bits = rng();
+    if (bits & 1) a[genes[k]] = b[genes[k]];
   }
 }
 

@@ -74,6 +74,7 @@ class Space {
   const LayerSlot& slot(const std::string& name) const;
   size_t searched_layers() const { return searched_; }
   const std::vector<Gene>& genes() const { return genes_; }
+  size_t quant_genes_begin() const { return arch_end_; }  // genes [this, end) are the searched layers' quant
 
   // ---- subnets ---------------------------------------------------------------------------------
   // Throws oqa::util::Error naming the bad field with the allowed values (wrong kind, wrong number of
@@ -94,6 +95,11 @@ class Space {
   // The same on gene values (gene_values of valid subnets): no validation, no allocation (the search's loop).
   void mutate_values(std::vector<int64_t>& values, double prob, std::mt19937_64& rng) const;
   void crossover_values(std::vector<int64_t>& a, const std::vector<int64_t>& b, std::mt19937_64& rng) const;
+  // The same over the listed gene indices only (ascending); the other genes keep their values.
+  void mutate_values(std::vector<int64_t>& values, double prob, std::mt19937_64& rng,
+                     const std::vector<size_t>& genes) const;
+  void crossover_values(std::vector<int64_t>& a, const std::vector<int64_t>& b, std::mt19937_64& rng,
+                        const std::vector<size_t>& genes) const;
   // Every searched layer set to a shortcut: "float" or "w<b>a<b>" (default forms); validated.
   Subnet with_quant(Subnet subnet, const std::string& shortcut) const;
 
@@ -156,7 +162,8 @@ class Space {
   std::vector<LayerSlot> slots_;
   size_t searched_ = 0;
   std::vector<Gene> genes_;
-  size_t arch_end_ = 0;  // genes [1, arch_end_) are architecture genes
+  size_t arch_end_ = 0;            // genes [1, arch_end_) are architecture genes
+  std::vector<size_t> all_genes_;  // 0, 1, ..., genes_.size() - 1
 };
 
 }  // namespace oqa::space
