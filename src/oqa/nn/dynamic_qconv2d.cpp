@@ -8,6 +8,8 @@
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
 
+#include "oqa/nn/depthwise_conv.h"
+
 #include "oqa/util/error.h"
 
 namespace oqa::nn {
@@ -117,8 +119,11 @@ torch::Tensor DynamicQConv2dImpl::forward(const torch::Tensor& x) {
   const int64_t in = x.size(1);
   const int64_t p = kernel_ / 2;
   torch::Tensor w = quantizer->quantize_weight(active_weight(in));
-  return at::conv2d(quantizer->quantize_input(x), w, active_bias(in), {options.stride(), options.stride()},
-                    {p, p}, {1, 1}, active_groups(in));
+  const torch::Tensor b = active_bias(in);
+  if (options.depthwise() && !b.defined())
+    return depthwise_conv2d(quantizer->quantize_input(x), w, options.stride(), p);
+  return at::conv2d(quantizer->quantize_input(x), w, b, {options.stride(), options.stride()}, {p, p}, {1, 1},
+                    active_groups(in));
 }
 
 StaticLayer DynamicQConv2dImpl::to_static(const StaticModel& model, int input) const {
