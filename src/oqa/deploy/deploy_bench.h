@@ -23,7 +23,9 @@ struct DeployBenchOptions {
 
 // {"batches": [{"batch": b, "integer_ms": .., "fake_quant_ms": .., "onnx_runtime_ms": ..,
 //   "integer_speedup_vs_onnx_runtime": .., "integer_speedup_vs_fake_quant": ..}, ...],
-//  "files": {"oqa_bytes", "onnx_bytes", "float32_oqa_bytes", "oqa_over_float32"}, "gemm": "avx2"}.
+//  "files": {"oqa_bytes" (zlib payload), "oqa_bytes_stored" (payload as is), "float32_oqa_bytes_stored",
+//  "oqa_over_float32" (oqa_bytes / float32_oqa_bytes_stored), "oqa_file_bytes" (oqa_path's size),
+//  "onnx_bytes"}, "gemm": "avx2"}.
 // Latencies are medians of whole-batch forward passes on random normal inputs.
 nlohmann::json bench_deployed(const DeployModel& m, const DeployBenchOptions& o);
 
