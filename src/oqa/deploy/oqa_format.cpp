@@ -368,12 +368,13 @@ int64_t DeployModel::classes() const {
 }
 
 std::string encode_oqa(const DeployModel& m, PayloadCompression c) {
-  Payload sizing;  // a first pass finds where the float arrays start
-  for (const nn::StaticLayer& l : m.model.layers()) layer_json(l, sizing);
-  Payload payload;
-  payload.float_base = sizing.packed.size();
+  Payload payload;  // the float arrays start after every packed weight
+  for (const nn::StaticLayer& l : m.model.layers())
+    if ((l.op == nn::StaticOp::kConv || l.op == nn::StaticOp::kLinear) && !l.weight_quant.spec.is_float())
+      payload.float_base += static_cast<size_t>(packed_bytes(l.weight.numel(), l.weight_quant.spec.bits));
   json layers = json::array();
   for (const nn::StaticLayer& l : m.model.layers()) layers.push_back(layer_json(l, payload));
+  OQA_ASSERT(payload.packed.size() == payload.float_base, "packed weights do not fill their section");
   std::string raw = std::move(payload.packed);
   raw += payload.floats;
   const bool zlib = c == PayloadCompression::kZlib;
