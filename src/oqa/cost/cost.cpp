@@ -20,7 +20,13 @@ double scale_bytes(const quant::QuantSpec& spec, double channels) {
 
 LayerCost layer_cost(const nn::LayerShape& l, const CostOptions& options) {
   LayerCost c;
+  static_cast<CostNumbers&>(c) = layer_numbers(l, options);
   c.name = l.name;
+  return c;
+}
+
+CostNumbers layer_numbers(const nn::LayerShape& l, const CostOptions& options) {
+  CostNumbers c;
   const double k2 = static_cast<double>(l.kernel_size * l.kernel_size);
   const double in_per_group = static_cast<double>(l.in_channels / l.groups);
   const double out = static_cast<double>(l.out_channels);
@@ -51,7 +57,7 @@ class Totals {
  public:
   explicit Totals(const CostOptions& options) : count_float_(options.float_layers == FloatLayers::kCount32) {}
 
-  void add(const LayerCost& c) {
+  void add(const CostNumbers& c) {
     s_.macs += c.macs;
     s_.params += c.params;
     s_.bytes += c.bytes;
@@ -101,7 +107,7 @@ CostSummary count_totals(const space::Space& space, const space::Subnet& subnet,
     const CostOptions& options;
     Totals totals;
     explicit Sink(const CostOptions& o) : options(o), totals(o) {}
-    void layer(const nn::LayerShape& shape, size_t) override { totals.add(layer_cost(shape, options)); }
+    void layer(const nn::LayerShape& shape, size_t) override { totals.add(layer_numbers(shape, options)); }
   } sink(options);
   space.visit_layers(subnet, sink);
   return sink.totals.finish();

@@ -24,8 +24,8 @@ struct CostOptions {
   FloatLayers float_layers = FloatLayers::kCount32;
 };
 
-struct LayerCost {
-  std::string name;
+// The numbers of one layer's cost (LayerCost without its name: the search's totals build no strings).
+struct CostNumbers {
   double macs = 0;           // conv: H_out * W_out * C_out * (C_in / groups) * k^2; linear: in * out
   double params = 0;         // weight + bias + batch norm scale and shift (2 per channel)
   double weight_params = 0;  // weight elements only (the weights of the average weight bit-width)
@@ -37,6 +37,10 @@ struct LayerCost {
   int act_bits = 0;
 };
 
+struct LayerCost : CostNumbers {
+  std::string name;
+};
+
 struct CostSummary {
   double macs = 0, params = 0, bytes = 0, bitops = 0;
   double avg_weight_bits = 0;  // sum(weight_params * b_w) / sum(weight_params)
@@ -46,6 +50,7 @@ struct CostSummary {
 };
 
 LayerCost layer_cost(const nn::LayerShape& layer, const CostOptions& options = {});
+CostNumbers layer_numbers(const nn::LayerShape& layer, const CostOptions& options = {});
 CostSummary summarize(const std::vector<nn::LayerShape>& layers, const CostOptions& options = {});
 
 // Analytic: from the space's description of the subnet's layers.
