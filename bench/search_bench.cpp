@@ -43,6 +43,7 @@ void BM_SearchEvolution(benchmark::State& state) {
   p.space = space.get();
   p.fixed_genes = oqa::search::stage_fixed_genes(*space, "w4a4");
   p.score = [&](const std::vector<Subnet>& v) { return predictor.predict(v); };
+  p.score_genes = [&](const oqa::space::GeneRows& rows) { return predictor.predict_values(rows); };
   if (predictor.precision() != oqa::search::Precision::kFloat32)  // as oqa search: final results in float32
     p.exact_score = [&](const std::vector<Subnet>& v) {
       return predictor.predict(v, oqa::search::Precision::kFloat32);

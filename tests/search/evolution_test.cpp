@@ -29,10 +29,10 @@ struct Fixture {
   }
   // Synthetic accuracy: a fixed random linear function of the architecture one-hot.
   double score(const space::Subnet& s) const {
-    std::vector<float> x(encoder.size());
-    encoder.encode_into(s, x.data());
+    const torch::Tensor x = encoder.encode({s});
+    const float* row = x.data_ptr<float>();
     double v = 0;
-    for (size_t i = 0; i < x.size(); ++i) v += weight[i] * x[i];
+    for (size_t i = 0; i < encoder.size(); ++i) v += weight[i] * row[i];
     return v;
   }
   search::SearchProblem problem(double macs_limit) const {
@@ -72,6 +72,16 @@ struct Fixture {
   }
 };
 
+// A population of 30 for the small space.
+search::EvolutionOptions small_run(search::Algorithm algo, int64_t generations, uint64_t seed) {
+  search::EvolutionOptions o;
+  o.algorithm = algo;
+  o.population = 30;
+  o.generations = generations;
+  o.seed = seed;
+  return o;
+}
+
 void expect_within_budget(const search::SearchResult& r, double limit) {
   EXPECT_LE(r.best.costs.macs, limit);
   for (const auto& c : r.population) EXPECT_LE(c.costs.macs, limit);
@@ -89,11 +99,7 @@ TEST(Evolution, EvolutionAndGaReachTheConstrainedOptimum) {
   Fixture f;
   const double limit = f.median_macs(), optimum = f.brute_best(limit);
   for (auto algo : {search::Algorithm::kEvolution, search::Algorithm::kGenetic}) {
-    search::EvolutionOptions o;
-    o.algorithm = algo;
-    o.population = 30;
-    o.generations = 40;
-    o.seed = 3;
+    const search::EvolutionOptions o = small_run(algo, 40, 3);
     const search::SearchResult r = search::evolve(f.problem(limit), o);
     EXPECT_NEAR(r.best.score, optimum, 1e-9) << search::algorithm_name(algo);
     EXPECT_EQ(r.best_per_generation.size(), 40u);
@@ -126,6 +132,36 @@ TEST(Evolution, FixedGenesAreTheStageNormalizationAndHoldInEveryCandidate) {
       EXPECT_EQ(c.subnet, normalize(c.subnet)) << space::to_string(c.subnet);
       EXPECT_EQ(c.genes, f.space->gene_values(c.subnet));
     }
+}
+
+TEST(Evolution, ScoringGeneValuesSearchesExactlyAsScoringSubnets) {
+  Fixture f;
+  const double limit = f.median_macs();
+  for (auto algo : {search::Algorithm::kEvolution, search::Algorithm::kGenetic}) {
+    const search::EvolutionOptions o = small_run(algo, 20, 5);
+    const search::SearchProblem by_subnets = f.problem(limit);
+    search::SearchProblem by_genes = by_subnets;
+    by_genes.score = nullptr;  // scored from gene values only
+    by_genes.score_genes = [&](const space::GeneRows& rows) {
+      const torch::Tensor x = f.encoder.encode_values(rows);
+      const float* data = x.data_ptr<float>();
+      std::vector<double> out(rows.size(), 0.0);
+      for (size_t n = 0; n < rows.size(); ++n)
+        for (size_t i = 0; i < f.encoder.size(); ++i) out[n] += f.weight[i] * data[n * f.encoder.size() + i];
+      return out;
+    };
+    const search::SearchResult a = search::evolve(by_subnets, o), b = search::evolve(by_genes, o);
+    EXPECT_EQ(a.predicted, b.predicted);
+    EXPECT_EQ(a.best.subnet, b.best.subnet) << search::algorithm_name(algo);
+    EXPECT_DOUBLE_EQ(a.best.score, b.best.score);
+    ASSERT_EQ(a.population.size(), b.population.size());
+    for (size_t i = 0; i < a.population.size(); ++i) {
+      EXPECT_EQ(a.population[i].subnet, b.population[i].subnet);
+      EXPECT_EQ(b.population[i].genes, f.space->gene_values(b.population[i].subnet));
+    }
+    ASSERT_EQ(a.front.size(), b.front.size());
+    for (size_t i = 0; i < a.front.size(); ++i) EXPECT_EQ(a.front[i].subnet, b.front[i].subnet);
+  }
 }
 
 TEST(Evolution, MultiObjectiveFrontMatchesTheBruteForceFront) {

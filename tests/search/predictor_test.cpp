@@ -95,6 +95,12 @@ TEST(Encoder, RowsAreTheKeptColumnsOfTheSpaceOneHot) {
   for (auto enc : {search::Encoding::kArch, search::Encoding::kQuant}) {
     const search::Encoder encoder(*space, enc);
     const torch::Tensor x = encoder.encode(subnets);
+    // The search's path: the same rows from gene values, no subnet built.
+    std::vector<std::vector<int64_t>> values;
+    for (const auto& s : subnets) values.push_back(space->gene_values(s));
+    space::GeneRows rows;
+    for (const auto& v : values) rows.push_back(&v);
+    EXPECT_TRUE(torch::equal(encoder.encode_values(rows), x)) << search::encoding_name(enc);
     for (size_t n = 0; n < subnets.size(); ++n) {
       // Reference: Space::one_hot without quant genes (arch) and without single-choice genes (both).
       const std::vector<float> full = space->one_hot(subnets[n]);
@@ -132,6 +138,12 @@ TEST(Predictor, Bfloat16PredictionsStayCloseToFloat32) {
   EXPECT_GT(search::kendall_tau(f32, bf16), 0.95);
   const std::vector<double> again = p.predict(fresh.subnets, search::Precision::kFloat32);
   for (size_t i = 0; i < f32.size(); ++i) EXPECT_DOUBLE_EQ(again[i], f32[i]);
+  // The search's path (gene values) predicts exactly what predict() does.
+  std::vector<std::vector<int64_t>> values;
+  for (const auto& s : fresh.subnets) values.push_back(space->gene_values(s));
+  space::GeneRows rows;
+  for (const auto& v : values) rows.push_back(&v);
+  EXPECT_EQ(p.predict_values(rows), bf16);
 
   EXPECT_EQ(search::parse_precision("auto"),
             search::native_bfloat16() ? search::Precision::kBFloat16 : search::Precision::kFloat32);

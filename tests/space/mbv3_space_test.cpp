@@ -207,6 +207,29 @@ TEST(Mbv3Space, MutationCrossoverAndOneHot) {
   EXPECT_LT(std::accumulate(hf.begin(), hf.end(), 0.0f), std::accumulate(h.begin(), h.end(), 0.0f));
 }
 
+TEST(Mbv3Space, GeneActivityFollowsStageDepthAndReusedSubnetsDecodeAlike) {
+  auto s = tiny_space(kTinyMbv3);
+  const auto& m = dynamic_cast<const space::Mbv3Space&>(*s);
+  const auto depth = static_cast<int>(m.max_depth());
+  std::mt19937_64 rng(9);
+  space::Subnet reused = s->largest();
+  std::vector<unsigned char> active, blocks;
+  for (int t = 0; t < 50; ++t) {
+    const space::Subnet a = s->sample(rng);
+    const std::vector<int64_t> v = s->gene_values(a);
+    s->active_genes_into(v, active);
+    s->block_activity_into(v, blocks);
+    for (size_t i = 0; i < v.size(); ++i) {
+      const int b = s->genes()[i].block;  // reference: the subnet's stage depths
+      const bool want = b < 0 || b % depth < a.stages[static_cast<size_t>(b / depth)].depth;
+      ASSERT_EQ(active[i] != 0, want) << s->genes()[i].label;
+      ASSERT_EQ(s->gene_active(i, blocks), want) << s->genes()[i].label;
+    }
+    s->from_valid_gene_values(v, reused);  // over the previous sample's lists
+    ASSERT_EQ(reused, a);
+  }
+}
+
 TEST(Mbv3Space, GeneOperatorsRedrawAtTheGivenRateAndMixBothParents) {
   auto s = tiny_space(kTinyMbv3);  // every quantization form searched: more than one 64-gene word
   const auto& genes = s->genes();

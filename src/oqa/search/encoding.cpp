@@ -21,19 +21,32 @@ Encoder::Encoder(const space::Space& space, Encoding encoding) : space_(space), 
     const bool quant_gene = gene.field.rfind("quant.", 0) == 0;
     // The arch encoding leaves out quant genes; both leave out single-choice genes (constant columns).
     const bool keep = gene.choices.size() > 1 && (encoding == Encoding::kQuant || !quant_gene);
-    offset_.push_back(keep ? static_cast<int64_t>(size_) : -1);
-    if (keep) size_ += gene.choices.size();
+    if (!keep) continue;
+    columns_.push_back({static_cast<size_t>(&gene - space.genes().data()), size_});
+    size_ += gene.choices.size();
   }
 }
 
-void Encoder::encode_into(const space::Subnet& subnet, float* row) const {
-  space_.one_hot_into(subnet, offset_, row, size_);
+void Encoder::encode_into(const std::vector<int64_t>& values, std::vector<unsigned char>& blocks,
+                          float* row) const {
+  space_.block_activity_into(values, blocks);
+  space_.one_hot_into(values, blocks, columns_, row, size_);
 }
 
 torch::Tensor Encoder::encode(const std::vector<space::Subnet>& subnets) const {
   torch::Tensor x = torch::empty({static_cast<int64_t>(subnets.size()), static_cast<int64_t>(size())});
   float* data = x.data_ptr<float>();
-  for (size_t i = 0; i < subnets.size(); ++i) encode_into(subnets[i], data + i * size());
+  std::vector<unsigned char> blocks;
+  for (size_t i = 0; i < subnets.size(); ++i)
+    encode_into(space_.gene_values(subnets[i]), blocks, data + i * size());
+  return x;
+}
+
+torch::Tensor Encoder::encode_values(const space::GeneRows& rows) const {
+  torch::Tensor x = torch::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(size())});
+  float* data = x.data_ptr<float>();
+  std::vector<unsigned char> blocks;
+  for (size_t i = 0; i < rows.size(); ++i) encode_into(*rows[i], blocks, data + i * size());
   return x;
 }
 

@@ -22,14 +22,17 @@ class Encoder {
   size_t size() const { return size_; }
   // One row per subnet (float32, [N, size()]).
   torch::Tensor encode(const std::vector<space::Subnet>& subnets) const;
-  void encode_into(const space::Subnet& subnet, float* row) const;
+  // The same from gene values (Space::gene_values of valid subnets; the search's candidates), no subnet
+  // built.
+  torch::Tensor encode_values(const space::GeneRows& rows) const;
 
  private:
+  void encode_into(const std::vector<int64_t>& values, std::vector<unsigned char>& blocks, float* row) const;
+
   const space::Space& space_;
   Encoding encoding_;
   size_t size_ = 0;
-  std::vector<int64_t>
-      offset_;  // per gene: column of its first choice, or -1 when the encoding leaves it out
+  std::vector<space::Space::OneHotGene> columns_;  // the genes the encoding keeps and their first column
 };
 
 }  // namespace oqa::search

@@ -19,11 +19,12 @@ namespace {
 // the free genes' values with the genes of skipped blocks at their first choice (Space::canonical without its
 // validation and JSON work; candidates are valid by construction).
 uint64_t gene_key(const space::Space& space, const std::vector<int64_t>& values,
-                  const std::vector<unsigned char>& active, const std::vector<size_t>& free) {
+                  const std::vector<unsigned char>& blocks, const std::vector<size_t>& free) {
   const auto& genes = space.genes();
   uint64_t h = 1469598103934665603ULL;
   for (size_t i : free)
-    h = (h ^ static_cast<uint64_t>(active[i] ? values[i] : genes[i].choices[0])) * 1099511628211ULL;
+    h = (h ^ static_cast<uint64_t>(space.gene_active(i, blocks) ? values[i] : genes[i].choices[0])) *
+        1099511628211ULL;
   // splitmix64's finaliser: spreads the small gene values over every bit
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
@@ -60,22 +61,30 @@ class Evaluator {
   const std::vector<size_t>& free_genes() const { return free_; }
 
   // A candidate for a valid subnet, its fixed genes set.
-  Candidate make(const space::Subnet& s) { return from_genes(space_.gene_values(s)); }
-
-  // A candidate for valid gene values (mutation and crossover work on them), its fixed genes set.
-  Candidate from_genes(std::vector<int64_t> values) {
+  Candidate make(const space::Subnet& s) {
+    std::vector<int64_t> values = space_.gene_values(s);
     for (const auto& [i, v] : p_.fixed_genes) values[i] = v;
+    return from_genes(std::move(values));
+  }
+
+  // A candidate for valid gene values whose fixed genes hold (mutation and crossover of candidates keep
+  // them: they change the free genes only). No subnet is built.
+  Candidate from_genes(std::vector<int64_t> values) {
     Candidate c;
-    c.subnet = space_.from_valid_gene_values(values);
     c.genes = std::move(values);
-    space_.active_genes_into(c.subnet, active_);
-    c.key = gene_key(space_, c.genes, active_, free_);
+    space_.block_activity_into(c.genes, blocks_);
+    c.key = gene_key(space_, c.genes, blocks_, free_);
     return c;
   }
 
-  const Costs& costs(const space::Subnet& s, uint64_t key) {
-    auto it = cost_cache_.find(key);
-    if (it == cost_cache_.end()) it = cost_cache_.emplace(key, p_.costs(s)).first;
+  // Costs of the candidate's network, asked of SearchProblem::costs once per network (through a reused
+  // subnet).
+  const Costs& costs(const Candidate& c) {
+    auto it = cost_cache_.find(c.key);
+    if (it == cost_cache_.end()) {
+      space_.from_valid_gene_values(c.genes, subnet_);
+      it = cost_cache_.emplace(c.key, p_.costs(subnet_)).first;
+    }
     return it->second;
   }
 
@@ -90,7 +99,7 @@ class Evaluator {
   Candidate draw(Make&& make, int64_t max_tries) {
     for (int64_t t = 0; t < max_tries; ++t) {
       Candidate c = make();
-      c.costs = costs(c.subnet, c.key);
+      c.costs = costs(c);
       if (feasible(c.costs)) return c;
       ++r_.rejected;
     }
@@ -102,15 +111,15 @@ class Evaluator {
 
   // Scores each candidate; networks scored before (or twice in `cands`) reuse their score.
   void score(std::vector<Candidate>& cands) {
-    std::vector<space::Subnet> fresh;
+    space::GeneRows fresh;
     std::vector<uint64_t> fresh_keys;
     for (const auto& c : cands)
       if (score_cache_.emplace(c.key, 0.0).second) {
-        fresh.push_back(c.subnet);
+        fresh.push_back(&c.genes);
         fresh_keys.push_back(c.key);
       }
     if (!fresh.empty()) {
-      const std::vector<double> s = p_.score(fresh);
+      const std::vector<double> s = p_.score_genes ? p_.score_genes(fresh) : score_subnets(fresh);
       if (s.size() != fresh.size()) throw util::internal_error("search: score returned a wrong count");
       for (size_t i = 0; i < s.size(); ++i) score_cache_[fresh_keys[i]] = s[i];
     }
@@ -126,6 +135,13 @@ class Evaluator {
   std::vector<Candidate> front() const { return front_of(archive_, p_.objective); }
 
  private:
+  std::vector<double> score_subnets(const space::GeneRows& rows) const {
+    std::vector<space::Subnet> subnets;
+    subnets.reserve(rows.size());
+    for (const auto* v : rows) subnets.push_back(space_.from_valid_gene_values(*v));
+    return p_.score(subnets);
+  }
+
   // Keeps the candidates that accuracy_cost_front over everything scored so far would keep: a newcomer
   // weakly dominated by a kept one (no more accurate at no lower cost) is dropped, and kept ones it dominates
   // leave (it is later, so an exact tie stays with the earlier one).
@@ -148,7 +164,8 @@ class Evaluator {
   std::unordered_map<uint64_t, double> score_cache_;
   std::vector<Candidate> archive_;
   std::vector<size_t> free_;
-  std::vector<unsigned char> active_;  // reused buffer
+  std::vector<unsigned char> blocks_;  // reused buffers
+  space::Subnet subnet_;
 };
 
 // Candidates ordered best first: by score, or (multi-objective) by non-dominated rank then crowding distance.
@@ -197,6 +214,11 @@ Candidate best_of(const std::vector<Candidate>& cands) {
                            [](const Candidate& a, const Candidate& b) { return a.score < b.score; });
 }
 
+// Builds the subnet of a candidate (the search works on genes; results carry subnets).
+void materialize(const space::Space& space, Candidate& c) {
+  space.from_valid_gene_values(c.genes, c.subnet);
+}
+
 // SearchProblem::exact_score applied to the final population (re-sorted; the best is its first) and front.
 void rescore(const SearchProblem& p, SearchResult& r) {
   if (!p.exact_score) return;
@@ -212,6 +234,15 @@ void rescore(const SearchProblem& p, SearchResult& r) {
   r.best = r.population.front();
   apply(r.front);
   r.front = front_of(r.front, p.objective);
+}
+
+// The returned candidates' subnets, then their exact scores, and the time taken.
+void finish(const SearchProblem& p, SearchResult& r, std::chrono::steady_clock::time_point start) {
+  for (auto* list : {&r.population, &r.front})
+    for (Candidate& c : *list) materialize(*p.space, c);
+  materialize(*p.space, r.best);
+  rescore(p, r);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 void check_options(const EvolutionOptions& o) {
@@ -347,15 +378,17 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
       std::move(children.begin(), children.end(), std::back_inserter(pop));
       pop = select(pop, pop_n, o.multi_objective, p.objective);
     }
-    const Candidate best = best_of(pop);
+    Candidate best = best_of(pop);
     r.best_per_generation.push_back(best.score);
-    if (on_generation) on_generation(gen, best);
+    if (on_generation) {
+      materialize(space, best);
+      on_generation(gen, best);
+    }
   }
   r.population = select(pop, pop.size(), false, p.objective);
   r.best = r.population.front();
   r.front = ev.front();
-  rescore(p, r);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  finish(p, r, start);
   return r;
 }
 
@@ -372,8 +405,7 @@ SearchResult random_search(const SearchProblem& p, int64_t evaluations, uint64_t
   r.population = select(all, std::min<size_t>(all.size(), 100), false, p.objective);
   r.best = best_of(all);
   r.front = ev.front();
-  rescore(p, r);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  finish(p, r, start);
   return r;
 }
 

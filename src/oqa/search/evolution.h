@@ -15,6 +15,8 @@
 namespace oqa::search {
 
 struct Candidate {
+  // The network; the search itself works on `genes` and builds subnets only for what it returns
+  // (SearchResult's population, best and front) and for on_generation's best.
   space::Subnet subnet;
   double score = 0;  // predicted (or synthetic) accuracy: higher is better
   Costs costs;
@@ -29,10 +31,13 @@ struct SearchProblem {
   std::vector<std::pair<size_t, int64_t>> fixed_genes;
   // Batched scores of subnets (higher is better). Equal networks (same canonical genes) are scored once.
   std::function<std::vector<double>(const std::vector<space::Subnet>&)> score;
+  // Optional, the fast path: the same scores from gene values (a predictor encodes them without building
+  // subnets); used instead of `score` during the search when set.
+  std::function<std::vector<double>(const space::GeneRows&)> score_genes;
   // Optional: re-scores the final population and front (the predictor in float32 when `score` runs it in
   // bfloat16); the front is kept under `score` during the search and recomputed from the new scores.
   std::function<std::vector<double>(const std::vector<space::Subnet>&)> exact_score;
-  std::function<Costs(const space::Subnet&)> costs;
+  std::function<Costs(const space::Subnet&)> costs;  // asked once per distinct network
   std::vector<Budget> budgets;
   Metric objective = Metric::kBitops;  // the cost axis of the front (and of the multi-objective mode)
   std::string stage;                   // named in messages ("w2a2")

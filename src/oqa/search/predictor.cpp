@@ -17,6 +17,7 @@
 #include <torch/serialize.h>
 
 #include "oqa/search/kendall.h"
+#include "oqa/search/packed_mlp.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/config.h"
 #include "oqa/util/error.h"
@@ -68,7 +69,7 @@ Precision parse_precision(const std::string& name) {
 
 bool native_bfloat16() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  return at::hasMKLDNN() && __builtin_cpu_supports("avx512bf16");
+  return PackedMlp::available() || (at::hasMKLDNN() && __builtin_cpu_supports("avx512bf16"));
 #else
   return false;
 #endif
@@ -102,6 +103,12 @@ torch::Tensor AccuracyPredictor::predict_encoded(const torch::Tensor& x, Precisi
   torch::NoGradGuard no_grad;
   // forward is not const; eval mode, no grad
   if (precision == Precision::kBFloat16) {
+    if (packed_) {
+      const torch::Tensor xc = x.to(torch::kFloat).contiguous();
+      torch::Tensor y = torch::empty({xc.size(0)});
+      packed_->forward(xc.data_ptr<float>(), xc.size(0), y.data_ptr<float>());
+      return y * scale_ + mean_;
+    }
     if (!mlp_bf16_) throw util::internal_error("predictor: bfloat16 asked before set_precision(kBFloat16)");
     return mlp_bf16_.ptr()->forward(x.to(torch::kBFloat16)).to(torch::kFloat).squeeze(1) * scale_ + mean_;
   }
@@ -115,13 +122,39 @@ std::vector<double> AccuracyPredictor::predict(const std::vector<space::Subnet>&
 std::vector<double> AccuracyPredictor::predict(const std::vector<space::Subnet>& subnets,
                                                Precision precision) const {
   if (subnets.empty()) return {};
-  return to_vector(predict_encoded(encoder_.encode(subnets), precision));
+  return predictions(encoder_.encode(subnets), precision);
+}
+
+std::vector<double> AccuracyPredictor::predictions(const torch::Tensor& x, Precision precision) const {
+  if (precision != Precision::kBFloat16 || !packed_) return to_vector(predict_encoded(x, precision));
+  // The search's path: no tensor operations after the encoding.
+  std::vector<float> y(static_cast<size_t>(x.size(0)));
+  packed_->forward(x.data_ptr<float>(), x.size(0), y.data());
+  std::vector<double> out(y.size());
+  for (size_t i = 0; i < y.size(); ++i) out[i] = static_cast<double>(y[i]) * scale_ + mean_;
+  return out;
+}
+
+std::vector<double> AccuracyPredictor::predict_values(const space::GeneRows& rows) const {
+  if (rows.empty()) return {};
+  return predictions(encoder_.encode_values(rows), precision_);
 }
 
 void AccuracyPredictor::set_precision(Precision precision) {
   precision_ = precision;
   mlp_bf16_ = nullptr;
+  packed_ = nullptr;
   if (precision != Precision::kBFloat16) return;
+  if (PackedMlp::available()) {  // oqa's own kernel: no framework call per layer
+    std::vector<torch::Tensor> weights, biases;
+    for (const auto& m : mlp_->children())
+      if (const auto* linear = m->as<torch::nn::Linear>()) {
+        weights.push_back(linear->weight);
+        biases.push_back(linear->bias);
+      }
+    packed_ = std::make_shared<const PackedMlp>(weights, biases);
+    return;
+  }
   mlp_bf16_ = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(mlp_->clone());
   mlp_bf16_->to(torch::kBFloat16);
   mlp_bf16_->eval();

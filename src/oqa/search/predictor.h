@@ -16,16 +16,18 @@
 
 namespace oqa::search {
 
-// Arithmetic of the predictor's forward pass in search. bfloat16 runs through oneDNN and is 2.5-4x faster
-// where the CPU has native bfloat16 dot products (AVX512-BF16, AMX); its predictions differ from float32 by a
-// small fraction of a point (docs/performance.md), and the search re-scores its final population and front in
-// float32. Training is always float32.
+class PackedMlp;
+
+// Arithmetic of the predictor's forward pass in search. bfloat16 runs through oqa's PackedMlp (AVX512-BF16 dot
+// products; oneDNN through LibTorch where PackedMlp is not compiled) and is 4-5x faster than float32; its
+// predictions differ from float32 by a small fraction of a point (docs/performance.md), and the search
+// re-scores its final population and front in float32. Training is always float32.
 enum class Precision { kFloat32, kBFloat16 };
 std::string precision_name(Precision p);  // "float32" | "bfloat16"
 // "float32", "bfloat16" or "auto" (bfloat16 when native_bfloat16(), else float32); usage error naming the
 // value.
 Precision parse_precision(const std::string& name);
-bool native_bfloat16();  // this CPU has bfloat16 dot-product instructions and LibTorch has oneDNN
+bool native_bfloat16();  // this CPU has AVX512-BF16 and PackedMlp or LibTorch's oneDNN can use it
 
 struct PredictorOptions {
   Encoding encoding = Encoding::kQuant;
@@ -59,6 +61,8 @@ class AccuracyPredictor {
   // Predicted top-1 (%) of each subnet, batched, no gradients, in precision() or the one given.
   std::vector<double> predict(const std::vector<space::Subnet>& subnets) const;
   std::vector<double> predict(const std::vector<space::Subnet>& subnets, Precision precision) const;
+  // The same from gene values (Space::gene_values rows; the search's candidates), in precision().
+  std::vector<double> predict_values(const space::GeneRows& rows) const;
   // The same from already encoded rows [N, encoder().size()].
   torch::Tensor predict_encoded(const torch::Tensor& x) const;
   torch::Tensor predict_encoded(const torch::Tensor& x, Precision precision) const;
@@ -83,7 +87,11 @@ class AccuracyPredictor {
   PredictorOptions options_;
   Encoder encoder_;
   torch::nn::Sequential mlp_{nullptr};
-  torch::nn::Sequential mlp_bf16_{nullptr};  // set_precision(kBFloat16)'s copy
+  // Predictions as numbers, through packed_ when it runs the precision.
+  std::vector<double> predictions(const torch::Tensor& x, Precision precision) const;
+
+  torch::nn::Sequential mlp_bf16_{nullptr};  // set_precision(kBFloat16)'s copy where PackedMlp is unavailable
+  std::shared_ptr<const PackedMlp> packed_;  // set_precision(kBFloat16)'s weights where it is available
   Precision precision_ = Precision::kFloat32;
   double mean_ = 0, scale_ = 1;  // target standardisation
   PredictorReport report_;

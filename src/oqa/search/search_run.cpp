@@ -177,6 +177,7 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
                   : " (final population and front re-scored in float32)");
   std::fflush(stdout);
   problem.score = [&](const std::vector<space::Subnet>& s) { return predictor->predict(s); };
+  problem.score_genes = [&](const space::GeneRows& rows) { return predictor->predict_values(rows); };
   if (predictor->precision() != Precision::kFloat32)
     problem.exact_score = [&](const std::vector<space::Subnet>& s) {
       return predictor->predict(s, Precision::kFloat32);

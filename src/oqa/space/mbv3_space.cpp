@@ -98,6 +98,13 @@ Mbv3Space::Mbv3Space(Mbv3Options options)
   for (size_t i = 0; i < slots.size(); ++i)
     if (slots[i].block >= 0 && static_cast<size_t>(slots[i].block) == block_slot_.size())
       block_slot_.push_back(i);
+  for (size_t s = 0; s < options_.stages.size(); ++s) {
+    const std::string field = indexed("stages", s) + ".depth";
+    const auto& g = genes();
+    const auto it = std::find_if(g.begin(), g.end(), [&](const Gene& x) { return x.field == field; });
+    OQA_ASSERT(it != g.end(), "mbv3 space: no depth gene for a stage");
+    depth_gene_.push_back(static_cast<size_t>(it - g.begin()));
+  }
 }
 
 int64_t Mbv3Space::max_depth() const {
@@ -195,13 +202,15 @@ void Mbv3Space::write_arch(const Subnet& subnet, std::vector<int64_t>& values) c
 }
 
 void Mbv3Space::read_arch(const std::vector<int64_t>& values, size_t& pos, Subnet& subnet) const {
-  const int64_t depth = max_depth();
-  subnet.stages.assign(options_.stages.size(), StageChoice{});
+  const size_t depth = static_cast<size_t>(max_depth());
+  subnet.stages.resize(options_.stages.size());  // in place: a reused subnet keeps its lists
   for (StageChoice& st : subnet.stages) {
     st.depth = values.at(pos++);
-    for (int64_t j = 0; j < depth; ++j) {
-      st.kernel.push_back(values.at(pos++));
-      st.expand.push_back(values.at(pos++));
+    st.kernel.resize(depth);
+    st.expand.resize(depth);
+    for (size_t j = 0; j < depth; ++j) {
+      st.kernel[j] = values.at(pos++);
+      st.expand[j] = values.at(pos++);
     }
   }
 }
@@ -249,9 +258,9 @@ void Mbv3Space::parse_arch(JsonReader& reader, Subnet& subnet) const {
   }
 }
 
-bool Mbv3Space::block_active(const Subnet& subnet, int block) const {
+bool Mbv3Space::block_active(const std::vector<int64_t>& values, int block) const {
   const int64_t depth = max_depth();
-  return block % depth < subnet.stages.at(static_cast<size_t>(block / depth)).depth;
+  return block % depth < values[depth_gene_[static_cast<size_t>(block / depth)]];
 }
 
 // ---- size and shapes ----------------------------------------------------------------------------------

@@ -79,12 +79,13 @@ class Mbv3Space : public Space {
   void read_arch(const std::vector<int64_t>& values, size_t& pos, Subnet& subnet) const override;
   void check_arch_shape(const Subnet& subnet) const override;
   void parse_arch(JsonReader& reader, Subnet& subnet) const override;
-  bool block_active(const Subnet& subnet, int block) const override;
+  bool block_active(const std::vector<int64_t>& values, int block) const override;
 
  private:
   std::vector<LayerSlot> make_slots() const;
   Mbv3Options options_;
   std::vector<size_t> block_slot_;  // first layer slot of each global block slot (stage * max depth + j)
+  std::vector<size_t> depth_gene_;  // gene index of each stage's depth
 };
 
 }  // namespace oqa::space

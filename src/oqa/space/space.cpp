@@ -135,11 +135,12 @@ void Space::set_slots(std::vector<LayerSlot> slots) {
     genes_.push_back(
         Gene{field(4), "activation symmetry of " + s.name, asym, {}, false, Gene::Type::kBool, s.block});
   }
+  for (const Gene& g : genes_) block_slots_ = std::max(block_slots_, static_cast<size_t>(g.block + 1));
   all_genes_.resize(genes_.size());
   std::iota(all_genes_.begin(), all_genes_.end(), size_t{0});
 }
 
-bool Space::block_active(const Subnet&, int) const {
+bool Space::block_active(const std::vector<int64_t>&, int) const {
   return true;
 }
 
@@ -164,49 +165,47 @@ Subnet Space::from_gene_values(const std::vector<int64_t>& v) const {
     throw util::input_error("expected " + std::to_string(genes_.size()) + " gene values")
         .field("genes")
         .value(std::to_string(v.size()));
-  Subnet s = from_values_checked(v);
+  Subnet s = from_valid_gene_values(v);
   validate(s);
-  return s;
-}
-
-Subnet Space::from_values_checked(const std::vector<int64_t>& v) const {
-  Subnet s;
-  s.kind = kind();
-  s.resolution = v.at(0);
-  size_t pos = 1;
-  read_arch(v, pos, s);
-  OQA_ASSERT(pos == arch_end_, "read_arch consumed the wrong number of genes");
-  s.quant.reserve((v.size() - pos) / kQuantGenes);
-  for (; pos < v.size(); pos += kQuantGenes) s.quant.push_back(read_quant(&v[pos]));
   return s;
 }
 
 std::vector<bool> Space::active_genes(const Subnet& s) const {
   std::vector<unsigned char> a;
-  active_genes_into(s, a);
+  active_genes_into(gene_values(s), a);
   return std::vector<bool>(a.begin(), a.end());
 }
 
-void Space::active_genes_into(const Subnet& s, std::vector<unsigned char>& a) const {
+void Space::active_genes_into(const std::vector<int64_t>& v, std::vector<unsigned char>& a) const {
+  std::vector<unsigned char> blocks;
+  block_activity_into(v, blocks);
   a.resize(genes_.size());
-  int block = -1;  // genes of one block are adjacent: ask block_active once per run of them
-  bool on = true;
-  for (size_t i = 0; i < genes_.size(); ++i) {
-    if (genes_[i].block < 0) {
-      a[i] = 1;
-      continue;
-    }
-    if (genes_[i].block != block) {
-      block = genes_[i].block;
-      on = block_active(s, block);
-    }
-    a[i] = on ? 1 : 0;
-  }
+  for (size_t i = 0; i < genes_.size(); ++i) a[i] = gene_active(i, blocks) ? 1 : 0;
+}
+
+void Space::block_activity_into(const std::vector<int64_t>& v, std::vector<unsigned char>& blocks) const {
+  blocks.resize(block_slots_);
+  for (size_t b = 0; b < block_slots_; ++b) blocks[b] = block_active(v, static_cast<int>(b)) ? 1 : 0;
 }
 
 Subnet Space::from_valid_gene_values(const std::vector<int64_t>& v) const {
+  Subnet s;
+  from_valid_gene_values(v, s);
+  return s;
+}
+
+void Space::from_valid_gene_values(const std::vector<int64_t>& v, Subnet& s) const {
   OQA_ASSERT(v.size() == genes_.size(), "gene count mismatch");
-  return from_values_checked(v);
+  s.kind = kind();
+  s.resolution = v[0];
+  size_t pos = 1;
+  read_arch(v, pos, s);
+  OQA_ASSERT(pos == arch_end_, "read_arch consumed the wrong number of genes");
+  s.quant.resize((v.size() - pos) / kQuantGenes);
+  for (LayerQuant& q : s.quant) {
+    q = read_quant(&v[pos]);
+    pos += kQuantGenes;
+  }
 }
 
 // ---- validation and decoding ------------------------------------------------------------------------
@@ -309,14 +308,14 @@ Subnet Space::largest() const {
   std::vector<int64_t> v;
   for (const Gene& g : genes_)
     v.push_back(g.ordered ? *std::max_element(g.choices.begin(), g.choices.end()) : g.choices[0]);
-  return from_values_checked(v);
+  return from_valid_gene_values(v);
 }
 
 Subnet Space::smallest() const {
   std::vector<int64_t> v;
   for (const Gene& g : genes_)
     v.push_back(g.ordered ? *std::min_element(g.choices.begin(), g.choices.end()) : g.choices[0]);
-  return from_values_checked(v);
+  return from_valid_gene_values(v);
 }
 
 Subnet Space::sample(std::mt19937_64& rng) const {
@@ -325,14 +324,14 @@ Subnet Space::sample(std::mt19937_64& rng) const {
     std::uniform_int_distribution<size_t> pick(0, g.choices.size() - 1);
     v.push_back(g.choices[pick(rng)]);
   }
-  return from_values_checked(v);
+  return from_valid_gene_values(v);
 }
 
 Subnet Space::mutate(const Subnet& s, double prob, std::mt19937_64& rng) const {
   validate(s);
   std::vector<int64_t> v = gene_values(s);
   mutate_values(v, prob, rng);
-  return from_values_checked(v);
+  return from_valid_gene_values(v);
 }
 
 Subnet Space::crossover(const Subnet& a, const Subnet& b, std::mt19937_64& rng) const {
@@ -340,7 +339,7 @@ Subnet Space::crossover(const Subnet& a, const Subnet& b, std::mt19937_64& rng) 
   validate(b);
   std::vector<int64_t> va = gene_values(a);
   crossover_values(va, gene_values(b), rng);
-  return from_values_checked(va);
+  return from_valid_gene_values(va);
 }
 
 void Space::mutate_values(std::vector<int64_t>& v, double prob, std::mt19937_64& rng) const {
@@ -387,14 +386,15 @@ Subnet Space::with_quant(Subnet s, const std::string& shortcut) const {
 Subnet Space::canonical(const Subnet& s) const {
   validate(s);
   std::vector<int64_t> v = gene_values(s);
-  const std::vector<bool> active = active_genes(s);
+  std::vector<unsigned char> active;
+  active_genes_into(v, active);
   for (size_t i = 0; i < v.size(); ++i)
     if (!active[i]) v[i] = genes_[i].choices[0];
   for (size_t pos = arch_end_; pos < v.size(); pos += kQuantGenes) {
     if (v[pos] == 0) v[pos + 2] = genes_[pos + 2].choices[0], v[pos + 3] = genes_[pos + 3].choices[0];
     if (v[pos + 1] == 0) v[pos + 4] = genes_[pos + 4].choices[0];
   }
-  return from_values_checked(v);
+  return from_valid_gene_values(v);
 }
 
 uint64_t Space::hash(const Subnet& s) const {
@@ -414,29 +414,28 @@ size_t Space::one_hot_size() const {
 }
 
 std::vector<float> Space::one_hot(const Subnet& s) const {
-  std::vector<int64_t> offsets;
-  int64_t column = 0;
-  for (const Gene& g : genes_) {
-    offsets.push_back(column);
-    column += static_cast<int64_t>(g.choices.size());
+  std::vector<OneHotGene> all;
+  size_t column = 0;
+  for (size_t i = 0; i < genes_.size(); ++i) {
+    all.push_back({i, column});
+    column += genes_[i].choices.size();
   }
-  std::vector<float> out(static_cast<size_t>(column));
-  one_hot_into(s, offsets, out.data(), out.size());
+  const std::vector<int64_t> values = gene_values(s);
+  std::vector<unsigned char> blocks;
+  block_activity_into(values, blocks);
+  std::vector<float> out(column);
+  one_hot_into(values, blocks, all, out.data(), out.size());
   return out;
 }
 
-void Space::one_hot_into(const Subnet& s, const std::vector<int64_t>& offsets, float* row,
-                         size_t columns) const {
-  OQA_ASSERT(offsets.size() == genes_.size(), "one offset per gene");
-  const std::vector<int64_t> values = gene_values(s);
-  std::vector<unsigned char> active;
-  active_genes_into(s, active);
+void Space::one_hot_into(const std::vector<int64_t>& values, const std::vector<unsigned char>& blocks,
+                         const std::vector<OneHotGene>& genes, float* row, size_t columns) const {
   std::fill(row, row + columns, 0.0f);
-  for (size_t i = 0; i < genes_.size(); ++i) {
-    if (offsets[i] < 0 || !active[i]) continue;
-    const std::vector<int64_t>& c = genes_[i].choices;
-    const auto it = std::find(c.begin(), c.end(), values[i]);
-    if (it != c.end()) row[offsets[i] + (it - c.begin())] = 1.0f;  // float (also_valid) values stay all-zero
+  for (const OneHotGene& g : genes) {
+    if (!gene_active(g.gene, blocks)) continue;
+    const std::vector<int64_t>& c = genes_[g.gene].choices;
+    const auto it = std::find(c.begin(), c.end(), values[g.gene]);
+    if (it != c.end()) row[g.column + static_cast<size_t>(it - c.begin())] = 1.0f;  // float values: all-zero
   }
 }
 

@@ -44,6 +44,9 @@ struct Gene {
   int block = -1;  // inactive (does not change the network) when this block slot is skipped
 };
 
+// Gene values (Space::gene_values) of several subnets, by reference: the search's batches.
+using GeneRows = std::vector<const std::vector<int64_t>*>;
+
 // A gene value as the JSON writes it: 4, "per_channel", true.
 std::string gene_value_text(const Gene& gene, int64_t value);
 
@@ -114,16 +117,31 @@ class Space {
   Subnet from_gene_values(const std::vector<int64_t>& values) const;
   // The same without validation, for values known to be valid (made by gene_values, sample or *_values).
   Subnet from_valid_gene_values(const std::vector<int64_t>& values) const;
+  // The same into an existing subnet, reusing its lists (no allocation once it has held one of this space).
+  void from_valid_gene_values(const std::vector<int64_t>& values, Subnet& out) const;
   std::vector<bool> active_genes(const Subnet& subnet) const;  // false for genes of skipped blocks
-  // The same into a reused buffer of 0 / 1 (each block's activity asked once).
-  void active_genes_into(const Subnet& subnet, std::vector<unsigned char>& active) const;
+  // The same from gene values (valid ones) into a reused buffer of 0 / 1, no subnet built.
+  void active_genes_into(const std::vector<int64_t>& values, std::vector<unsigned char>& active) const;
+  // Which block slots run (1 / 0, indexed by Gene::block) in the subnet of valid gene values; with
+  // gene_active, the activity of single genes without a pass over every gene.
+  void block_activity_into(const std::vector<int64_t>& values, std::vector<unsigned char>& blocks) const;
+  bool gene_active(size_t gene, const std::vector<unsigned char>& blocks) const {
+    const int b = genes_[gene].block;
+    return b < 0 || blocks[static_cast<size_t>(b)] != 0;
+  }
   size_t one_hot_size() const;  // sum of choice counts
   // Concatenated one-hot of every gene's choice; all-zero for inactive genes and float (also_valid) values.
   std::vector<float> one_hot(const Subnet& subnet) const;
-  // The same into row, gene i's columns starting at offsets[i] (< 0: the gene is left out); row is zeroed
-  // over `columns` first. one_hot uses the plain offsets; predictor encodings pass their own selection.
-  void one_hot_into(const Subnet& subnet, const std::vector<int64_t>& offsets, float* row,
-                    size_t columns) const;
+  // Where a one-hot encoding puts a gene: its choices' columns start at `column`.
+  struct OneHotGene {
+    size_t gene;
+    size_t column;
+  };
+  // The one-hot columns of the listed genes into row from gene values and their block activity
+  // (block_activity_into); row is zeroed over `columns` first. one_hot lists every gene; predictor encodings
+  // list their own selection.
+  void one_hot_into(const std::vector<int64_t>& values, const std::vector<unsigned char>& blocks,
+                    const std::vector<OneHotGene>& genes, float* row, size_t columns) const;
 
   // ---- quantization ----------------------------------------------------------------------------
   // Resolved weight / input specs of every layer slot (float, fixed or the subnet's searched choice).
@@ -144,7 +162,8 @@ class Space {
   virtual void check_arch_shape(const Subnet& subnet) const = 0;
   // Reads the arch keys of subnet JSON ("stages" / "widths") into subnet.
   virtual void parse_arch(JsonReader& reader, Subnet& subnet) const = 0;
-  virtual bool block_active(const Subnet& subnet, int block) const;
+  // Does block slot `block` run in the subnet of these gene values (default: every block runs)?
+  virtual bool block_active(const std::vector<int64_t>& values, int block) const;
 
   // Called by subclass constructors once the slots are known: numbers searched slots, builds the gene list.
   void set_slots(std::vector<LayerSlot> slots);
@@ -153,7 +172,6 @@ class Space {
   nlohmann::json describe_common() const;
 
  private:
-  Subnet from_values_checked(const std::vector<int64_t>& values) const;
   std::vector<LayerQuant> parse_quant(const nlohmann::json& j, const std::string& file) const;
 
   int64_t input_channels_, classes_;
@@ -163,6 +181,7 @@ class Space {
   size_t searched_ = 0;
   std::vector<Gene> genes_;
   size_t arch_end_ = 0;            // genes [1, arch_end_) are architecture genes
+  size_t block_slots_ = 0;         // 1 + the largest Gene::block
   std::vector<size_t> all_genes_;  // 0, 1, ..., genes_.size() - 1
 };
 
