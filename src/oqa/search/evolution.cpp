@@ -31,6 +31,11 @@ uint64_t gene_key(const space::Space& space, const std::vector<int64_t>& values,
   return h ^ (h >> 31);
 }
 
+// SearchProblem::fixed_genes set in gene values.
+void fix_genes(const SearchProblem& p, std::vector<int64_t>& values) {
+  for (const auto& [i, v] : p.fixed_genes) values.at(i) = v;
+}
+
 // The candidates on the accuracy-cost front (score up, objective cost down), cheapest first.
 std::vector<Candidate> front_of(const std::vector<Candidate>& cands, Metric objective) {
   std::vector<double> score, cost;
@@ -63,7 +68,7 @@ class Evaluator {
   // A candidate for a valid subnet, its fixed genes set.
   Candidate make(const space::Subnet& s) {
     std::vector<int64_t> values = space_.gene_values(s);
-    for (const auto& [i, v] : p_.fixed_genes) values[i] = v;
+    fix_genes(p_, values);
     return from_genes(std::move(values));
   }
 
@@ -294,7 +299,7 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
 
 void check_budgets(const SearchProblem& p) {
   std::vector<int64_t> values = p.space->gene_values(p.space->smallest());
-  for (const auto& [i, v] : p.fixed_genes) values.at(i) = v;
+  fix_genes(p, values);
   const Costs c = p.costs(p.space->from_gene_values(values));
   for (const Budget& b : p.budgets) {
     if (b.admits(c)) continue;
