@@ -98,6 +98,7 @@ Mbv3Space::Mbv3Space(Mbv3Options options)
   for (size_t i = 0; i < slots.size(); ++i)
     if (slots[i].block >= 0 && static_cast<size_t>(slots[i].block) == block_slot_.size())
       block_slot_.push_back(i);
+  head_slot_ = static_cast<size_t>(&slot("final_expand") - slots.data());  // then feature_mix, classifier
   for (size_t s = 0; s < options_.stages.size(); ++s) {
     const std::string field = indexed("stages", s) + ".depth";
     const auto& g = genes();
@@ -322,7 +323,7 @@ void Mbv3Space::visit_layers(const Subnet& subnet, LayerSink& sink) const {
       w.conv(slot++, mid, o.stages[s].channels, 1, 1);
     }
   }
-  slot = layer_slots().size() - 3;
+  slot = head_slot_;
   w.conv(slot++, o.stages.back().channels, o.final_expand, 1, 1);
   w.pointwise_on_pooled(slot++, o.final_expand, o.feature_mix, /*bias=*/false, /*batch_norm=*/false);
   w.linear(slot, o.feature_mix, o.classes);

@@ -86,6 +86,7 @@ class Mbv3Space : public Space {
   Mbv3Options options_;
   std::vector<size_t> block_slot_;  // first layer slot of each global block slot (stage * max depth + j)
   std::vector<size_t> depth_gene_;  // gene index of each stage's depth
+  size_t head_slot_ = 0;            // layer slot of final_expand (feature_mix and classifier follow)
 };
 
 }  // namespace oqa::space
