@@ -173,15 +173,14 @@ void PackedMlp::forward(const float* x, int64_t rows, float* y) const {
 #ifdef OQA_PACKED_MLP
   int64_t widest = 0;
   for (const Layer& L : layers_) widest = std::max({widest, L.k, L.n});
-  const int64_t block_rows = kBlockRows;
-  const int64_t blocks = (rows + block_rows - 1) / block_rows;
+  const int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
   // Batches under kParallelRows run on the calling thread: forking for the search's ~50 new networks a
   // generation costs more than it saves, and the workers' spinning afterwards slows the search's own loop.
   at::parallel_for(0, blocks, rows < kParallelRows ? blocks : 1, [&](int64_t b0, int64_t b1) {
-    std::vector<uint16_t> a(static_cast<size_t>(block_rows * widest)), b(a.size());
-    std::vector<float> last(static_cast<size_t>(block_rows * layers_.back().n));
+    std::vector<uint16_t> a(static_cast<size_t>(kBlockRows * widest)), b(a.size());
+    std::vector<float> last(static_cast<size_t>(kBlockRows * layers_.back().n));
     for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t r0 = blk * block_rows, n = std::min(block_rows, rows - r0);
+      const int64_t r0 = blk * kBlockRows, n = std::min(kBlockRows, rows - r0);
       run_block(layers_, x + r0 * inputs(), n, y + r0 * outputs(), a.data(), b.data(), last.data());
     }
   });
