@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "oqa/quant/quantizer.h"
+#include "oqa/quant/step_guard.h"
 #include "oqa/space/mbv3_space.h"
 #include "oqa/space/supernet.h"
 #include "oqa/train/optimizer.h"
@@ -54,11 +54,13 @@ void BM_SandwichStep(benchmark::State& state) {
   oqa::train::DistillOptions distill;
   distill.label_smoothing = 0.1;
   distill.kd_ce_weight = 1.0;  // the peer's students: CE + KL
+  oqa::quant::StepSizeGuard guard(0.1);  // the trainer's default bound
   auto step = [&] {
     optimizer->zero_grad();
     oqa::train::sandwich_step(*net, b, subnets, distill);
+    guard.before_step(*net);  // as the trainer does around every update
     optimizer->step();
-    oqa::quant::clamp_step_sizes(*net);  // as the trainer does after every update
+    guard.after_step();
   };
   for (int i = 0; i < 2; ++i) step();  // warm-up (step-size init, allocator), as the peer
   for (auto _ : state) step();

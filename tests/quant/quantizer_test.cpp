@@ -4,6 +4,7 @@
 
 #include "oqa/quant/lsq.h"
 #include "oqa/quant/quantizer.h"
+#include "oqa/quant/step_guard.h"
 #include "oqa/util/error.h"
 #include "util/test_dir.h"
 
@@ -176,6 +177,54 @@ TEST(Quantizer, CloneCopiesEntries) {
   EXPECT_TRUE(torch::equal(copy->entry(kW4).step_size, q->entry(kW4).step_size));
   EXPECT_TRUE(copy->is_initialized(kW4));
   EXPECT_FALSE(copy->entry(kW4).step_size.is_same(q->entry(kW4).step_size));
+}
+
+}  // namespace
+}  // namespace oqa::quant
+
+namespace oqa::quant {
+namespace {
+
+// An SGD step with a huge learning rate would move the step sizes far; the guard holds every element within
+// [s0 / 1.1, s0 * 1.1] of its value before the step and counts them; a small step passes untouched.
+TEST(StepSizeGuard, BoundsTheRelativeChangeOfOneUpdate) {
+  const QuantSpec w4{4, true, Granularity::kPerChannel, 0, true};
+  Quantizer q(QuantizerOptions(4));
+  auto w = torch::randn({4, 8});
+  q(w, w4);
+  auto step = q->entry(w4).step_size;
+  const auto before = step.detach().clone();
+  torch::optim::SGD opt({step}, torch::optim::SGDOptions(1.0));
+  step.mutable_grad() = torch::tensor({-10.0f, 10.0f, 0.0f, 1e-4f}) * before;  // x11, x(-9), none, tiny
+  StepSizeGuard guard(0.1);
+  guard.before_step(*q);
+  opt.step();
+  const StepSizeClamps c = guard.after_step();
+  EXPECT_EQ(c.bounded, 2);
+  EXPECT_EQ(c.at_min, 0);
+  const auto s = step.detach();
+  EXPECT_FLOAT_EQ(s[0].item<float>(), before[0].item<float>() * 1.1f);
+  EXPECT_FLOAT_EQ(s[1].item<float>(), before[1].item<float>() / 1.1f);
+  EXPECT_FLOAT_EQ(s[2].item<float>(), before[2].item<float>());
+  EXPECT_FLOAT_EQ(s[3].item<float>(), before[3].item<float>() * (1 - 1e-4f));
+}
+
+// Without the relative bound (r = 0) only min_step holds: a step size pushed below zero is raised to it.
+TEST(StepSizeGuard, ZeroBoundKeepsOnlyTheMinimum) {
+  const QuantSpec a4{4, false, Granularity::kPerTensor, 0, true};
+  Quantizer q;
+  q->options.min_step(1e-3);
+  q(torch::rand({3, 5}), a4);
+  auto step = q->entry(a4).step_size;
+  torch::optim::SGD opt({step}, torch::optim::SGDOptions(1.0));
+  step.mutable_grad() = step.detach() * 5;
+  StepSizeGuard guard(0);
+  guard.before_step(*q);
+  opt.step();
+  const StepSizeClamps c = guard.after_step();
+  EXPECT_EQ(c.bounded, 0);
+  EXPECT_EQ(c.at_min, 1);
+  EXPECT_FLOAT_EQ(step.detach().item<float>(), 1e-3f);
 }
 
 }  // namespace

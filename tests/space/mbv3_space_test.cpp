@@ -309,11 +309,44 @@ TEST(Mbv3Space, LayerSpecsFollowPrecisionAndActivationSign) {
   EXPECT_TRUE(at("stem").input.is_signed);               // the image can be negative
   EXPECT_TRUE(at("first.dw").weight.is_float());         // first block float by default
   EXPECT_FALSE(at("stages.0.0.dw").input.is_signed);     // after ReLU
-  EXPECT_TRUE(at("stages.1.0.dw").input.is_signed);      // after h-swish
+  EXPECT_FALSE(at("stages.1.0.dw").input.is_signed);     // after h-swish: unsigned, negatives clamp to 0
   EXPECT_TRUE(at("stages.1.0.expand").input.is_signed);  // a block input: a linear project output
   EXPECT_FALSE(at("stages.1.0.se.expand").input.is_signed);
   EXPECT_EQ(at("stages.1.0.project").weight.bits, 4);
   EXPECT_TRUE(at("classifier").weight.is_float());
+}
+
+// After h-swish (>= -0.375) the input grid keeps at least 2^b - 1 levels for the non-negative values at b bits,
+// counted on a quantizer's actual output for h-swish of a wide Gaussian: "unsigned" (the default) gives
+// [0, 2^b - 1], "asymmetric" unsigned levels with a learned (negative) offset, "signed" only 2^(b-1) of them.
+TEST(Mbv3Space, InputGridAfterHswishKeepsItsLevelsOnTheNonNegativeSide) {
+  for (const char* grid : {"unsigned", "asymmetric", "signed"}) {
+    json cfg = json::parse(kTinyMbv3);
+    cfg["quant"]["act_symmetric"] = {true};
+    cfg["quant"]["small_negative"] = grid;
+    auto config = util::Config::from_json(cfg, "tiny.json");
+    auto s = space::make_space(config.root());
+    space::Subnet v = s->with_quant(s->largest(), "w2a2");
+    const auto specs = s->layer_specs(v);
+    const auto& dw = specs[static_cast<size_t>(&s->slot("stages.1.0.dw") - s->layer_slots().data())];
+    const auto& expand = specs[static_cast<size_t>(&s->slot("stages.1.0.expand") - s->layer_slots().data())];
+    EXPECT_TRUE(expand.input.is_signed) << grid;  // a block input keeps both signs, whatever the grid
+    EXPECT_EQ(dw.input.symmetric, std::string(grid) != "asymmetric") << grid;
+    for (int bits : {2, 3, 4}) {
+      const quant::QuantSpec spec = dw.input.with_bits(bits);
+      quant::Quantizer q;
+      torch::manual_seed(5);
+      auto x = torch::randn({4096}) * 3;
+      auto h = x * torch::clamp(x + 3, 0, 6) / 6;  // h-swish
+      auto y = q(h, spec).detach();
+      auto levels = std::get<0>(torch::_unique(y.masked_select(y >= 0)));
+      const int64_t want = (int64_t{1} << bits) - 1;
+      if (std::string(grid) == "signed")
+        EXPECT_LE(levels.numel(), int64_t{1} << (bits - 1)) << grid << " " << bits;
+      else
+        EXPECT_GE(levels.numel(), want) << grid << " " << bits;
+    }
+  }
 }
 
 TEST(Mbv3Space, ConfigErrorsNameTheKey) {

@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
 
 #include "oqa/quant/quantizer.h"
 #include "oqa/train/metrics.h"
@@ -121,8 +125,22 @@ TEST(Pipeline, NanLossStopsWithTheMessageAndKeepsTheLastCheckpoint) {
   EXPECT_FALSE(std::filesystem::exists(train::stage_checkpoint(run, "w4a4")));
 }
 
+// A NaN at the first step of a later stage (before it wrote a checkpoint) names the run's last good one: the
+// finished parent stage's, not "none yet".
+TEST(Pipeline, NanAtTheStartOfAStageNamesTheParentsCheckpoint) {
+  TestDir dir;
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"][0]["epochs"] = 0;  // the float stage only writes its checkpoint
+  const std::string run = (dir.path / "run").string();
+  util::Error e = run_until_nan(config, run, 0);  // the first step of w4a4
+  const std::string message = e.what();
+  EXPECT_NE(message.find("of stage 'w4a4'"), std::string::npos) << message;
+  EXPECT_NE(message.find(train::stage_checkpoint(run, "float")), std::string::npos) << message;
+  EXPECT_EQ(message.find("checkpoint: none yet"), std::string::npos) << message;
+}
+
 // 4-bit supernet trained from float weights; the 3-bit stage has 0 epochs, so its result is the inherited
-// supernet before any fine-tuning. A 2-bit stage with inherit_step_sizes false keeps the 3-bit weights but
+// supernet before any fine-tuning. A 2-bit stage with step_size_rule "data" keeps the 3-bit weights but
 // not their step sizes.
 TEST(Pipeline, BitInheritanceGivesA3BitSupernetAboveChanceWithDoubledStepSizes) {
   TestDir dir;
@@ -130,7 +148,7 @@ TEST(Pipeline, BitInheritanceGivesA3BitSupernetAboveChanceWithDoubledStepSizes) 
   config["supernet"]["stages"] = nlohmann::json::parse(R"([
       {"quant": "float", "epochs": 3, "lr": 0.05}, {"quant": "w4a4", "epochs": 2, "lr": 0.02},
       {"quant": "w3a3", "epochs": 0, "lr": 0.01},
-      {"quant": "w2a2", "epochs": 0, "lr": 0.01, "inherit_step_sizes": false}])");
+      {"quant": "w2a2", "epochs": 0, "lr": 0.01, "step_size_rule": "data"}])");
   const std::string run = (dir.path / "run").string();
   auto summary = test::run_pipeline(config, run);
   ASSERT_EQ(summary["stages"].size(), 4u);
@@ -189,7 +207,7 @@ TEST(Pipeline, DirectBaselineStartsFromFloatWithTheSameBudget) {
   train::Experiment e = test::experiment_of(config);
   auto stages = train::pipeline_stages(e.supernet, false);
   ASSERT_EQ(stages.size(), 5u);
-  EXPECT_EQ(stages.back().name, "direct-w3a3");
+  EXPECT_EQ(stages.back().name, "direct-w3a3-e3-lr0.02");
   EXPECT_EQ(stages.back().epochs, 3);  // w4a4 + w3a3
   EXPECT_DOUBLE_EQ(stages.back().lr, 0.02);
   EXPECT_EQ(train::parent_stage(stages, 4), "float");
@@ -201,6 +219,57 @@ TEST(Pipeline, DirectBaselineStartsFromFloatWithTheSameBudget) {
   nlohmann::json without = config;
   without["supernet"].erase("direct_bits");
   EXPECT_EQ(test::experiment_of(without).hash, e.hash);
+  // Every setting of the baseline changes its folder and the hash its checkpoints carry, so a changed
+  // baseline is trained anew instead of reusing an old result.
+  const std::string base_hash = train::stage_config_hash(e, stages.back());
+  EXPECT_EQ(train::stage_config_hash(e, stages[3]), e.hash);
+  std::set<std::string> names = {stages.back().name}, hashes = {base_hash};
+  for (const char* change : {"direct_bits=2", "direct_epochs=7", "direct_lr=0.05"}) {
+    nlohmann::json c = config;
+    const std::string key(change, std::strchr(change, '=') - change);
+    c["supernet"][key] = nlohmann::json::parse(std::strchr(change, '=') + 1);
+    train::Experiment ec = test::experiment_of(c);
+    const train::SupernetStage d = train::pipeline_stages(ec.supernet, false).back();
+    EXPECT_TRUE(names.insert(d.name).second) << change << ": " << d.name;
+    EXPECT_TRUE(hashes.insert(train::stage_config_hash(ec, d)).second) << change;
+  }
+}
+
+// Two short stages on 256 synthetic images, all defaults (no clipping flag): the 1-epoch 2-bit stage, inherited
+// and direct, ends with a finite loss and finite, positive step sizes, and metrics.jsonl counts the clamps.
+TEST(Pipeline, OneEpochTwoBitStageOnASmallRunStaysFinite) {
+  TestDir dir;
+  nlohmann::json config = test::tiny_config();
+  config["data"]["synthetic_train"] = 256;
+  config["supernet"]["stages"] = nlohmann::json::parse(R"([
+      {"quant": "float", "epochs": 2, "lr": 0.05}, {"quant": "w4a4", "epochs": 1, "lr": 0.02},
+      {"quant": "w2a2", "epochs": 1, "lr": 0.02}])");
+  config["supernet"]["direct_bits"] = 2;
+  config["supernet"]["direct_epochs"] = 1;
+  const std::string run = (dir.path / "run").string();
+  auto summary = test::run_pipeline(config, run);
+  ASSERT_EQ(summary["stages"].size(), 4u);
+  for (const auto& st : summary["stages"]) {
+    const std::string name = st["stage"];
+    if (name == "float") continue;
+    auto net = test::load_supernet(config, train::stage_checkpoint(run, name));
+    for (const auto& p : net->named_parameters())
+      if (p.key().find("step_") != std::string::npos) {
+        EXPECT_TRUE(torch::isfinite(p.value()).all().item<bool>()) << name << " " << p.key();
+        EXPECT_TRUE((p.value() > 0).all().item<bool>()) << name << " " << p.key();
+      }
+    EXPECT_TRUE(std::isfinite(st["largest"]["test_top1"].get<double>())) << name;
+  }
+  bool logged = false;
+  std::ifstream metrics(run + "/metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    auto r = nlohmann::json::parse(line);
+    if (r.contains("loss")) {
+      EXPECT_TRUE(std::isfinite(r["loss"].get<double>())) << line;
+    }
+    if (r.contains("step_sizes_bounded")) logged = true;
+  }
+  EXPECT_TRUE(logged);
 }
 
 TEST(Pipeline, ConfigErrorsNameTheField) {

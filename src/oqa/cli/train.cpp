@@ -9,6 +9,7 @@
 #include "oqa/cli/commands.h"
 #include "oqa/train/experiment.h"
 #include "oqa/train/float_baseline.h"
+#include "oqa/train/retrain.h"
 #include "oqa/train/supernet_pipeline.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
@@ -25,7 +26,31 @@ struct TrainArgs {
   bool force = false;
   bool from_scratch = false;  // supernet: float stage + direct baseline only
   int bits = 0;               // supernet: add the direct baseline at this bit-width
+  std::string run, subnet;    // retrain: this subnet of this run alone
+  double lr = 0;
 };
+
+// `oqa train --run RUN --subnet S --bits B`: the retrain baseline of one subnet.
+int run_retrain(const TrainArgs& a) {
+  if (a.run.empty()) throw util::usage_error("--subnet retrains a subnet of a trained run: give --run RUN");
+  if (!a.config.empty() || !a.resume.empty() || !a.sets.empty() || a.force)
+    throw util::usage_error("--subnet takes the run's own config.json; drop --config/--resume/--set/--force");
+  util::Config config = util::Config::load(a.run + "/config.json");
+  train::Experiment e = train::read_experiment(config);
+  if (!e.is_supernet()) throw util::usage_error("--subnet needs a supernet run").file(a.run + "/config.json");
+  train::RetrainOptions o;
+  o.subnet = a.subnet;
+  o.bits = a.bits ? a.bits : 2;
+  o.epochs = a.epochs;
+  o.lr = a.lr;
+  o.from_scratch = a.from_scratch;
+  const nlohmann::json r = train::retrain_subnet(e, a.run, o);
+  std::printf("retrained %s at %s for %lld epochs: test top-1 %.2f%%\nresult: %s/result.json\n",
+              a.subnet.c_str(), r["quant"].get<std::string>().c_str(),
+              static_cast<long long>(r["epochs"].get<int64_t>()), r["test_top1"].get<double>(),
+              r["dir"].get<std::string>().c_str());
+  return 0;
+}
 
 // Prints the per-stage table of a supernet run's summary.
 void print_supernet_summary(const nlohmann::json& summary) {
@@ -49,6 +74,7 @@ std::string default_run_dir(const std::string& name) {
 }
 
 int run_train(const TrainArgs& a) {
+  if (!a.subnet.empty() || !a.run.empty()) return run_retrain(a);
   std::string run_dir;
   util::Config config = util::Config::from_json(util::Json::object());
   if (!a.resume.empty()) {
@@ -81,6 +107,10 @@ int run_train(const TrainArgs& a) {
   util::write_json(run_dir + "/config.json", e.resolved);
   spdlog::info("run directory: {}", run_dir);
   if (e.is_supernet()) {
+    if (a.epochs)
+      throw util::usage_error("--epochs sets train.epochs, which a supernet config does not use: set each stage's "
+                              "epochs (--set 'supernet.stages=[...]') or supernet.direct_epochs")
+          .file(a.config);
     if (a.bits && e.supernet.direct_bits == 0) throw util::usage_error("--bits needs a supernet config");
     train::PipelineOptions po;
     po.direct_only = a.from_scratch;
@@ -110,6 +140,11 @@ Runner add_train(CLI::App& app, const GlobalOptions&) {
                "supernet: train only the float stage and the direct baseline at --bits (no bit inheritance)");
   app.add_option("--bits", a->bits, "supernet: add the direct baseline at B bits (same budget as the inherited path)")
       ->check(CLI::Range(2, 8));
+  app.add_option("--run", a->run, "retrain: the trained supernet run whose subnet to retrain (with --subnet)");
+  app.add_option("--subnet", a->subnet,
+                 "retrain one subnet alone (a subnet JSON, largest or smallest) at --bits B (default 2) for "
+                 "--epochs N (default: the run's stage at B bits), from the float stage's weights or --from-scratch");
+  app.add_option("--lr", a->lr, "retrain: learning rate (default: the run's stage at B bits)")->check(CLI::PositiveNumber);
   return [a] { return run_train(*a); };
 }
 

@@ -2,6 +2,7 @@
 #include "oqa/quant/bit_inheritance.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,44 @@ int inherit_bits(torch::nn::Module& model, int from_bits, int to_bits) {
   if (!any_quantizer)
     throw util::input_error("model has no quantizer with entries to inherit from").field("from_bits").value(std::to_string(from_bits));
   return inherited;
+}
+
+}  // namespace oqa::quant
+
+namespace oqa::quant {
+
+torch::Tensor min_error_step_size(const torch::Tensor& w, const QuantSpec& spec, const torch::Tensor& start,
+                                  const torch::Tensor& offset, int points) {
+  spec.validate();
+  if (spec.is_float()) throw util::input_error("a float spec has no step size").field("bits").value("0");
+  if (points < 2) throw util::input_error("needs at least 2 grid points").field("points").value(std::to_string(points));
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = w.detach().to(torch::kFloat);
+  // Channels first, flattened: [C, n] (per tensor: [1, numel]).
+  const torch::Tensor rows = spec.per_channel() ? x.movedim(spec.axis, 0).reshape({x.size(spec.axis), -1})
+                                                : x.reshape({1, -1});
+  const int64_t c = rows.size(0);
+  if (start.numel() != c)
+    throw util::input_error("start holds " + std::to_string(start.numel()) + " step sizes for " +
+                            std::to_string(c) + " channels")
+        .field("start")
+        .value(spec.key());
+  const torch::Tensor s0 = start.detach().to(torch::kFloat).reshape({c, 1});
+  const torch::Tensor beta =
+      offset.defined() ? offset.detach().to(torch::kFloat).reshape({c, 1}) : torch::zeros({c, 1});
+  const double qn = static_cast<double>(spec.qn()), qp = static_cast<double>(spec.qp());
+  torch::Tensor best_err = torch::full({c}, std::numeric_limits<float>::infinity());
+  torch::Tensor best = s0.reshape({c}).clone();
+  for (int i = 0; i < points; ++i) {
+    const double f = std::exp(std::log(0.25) + (std::log(2.0) - std::log(0.25)) * i / (points - 1));
+    const torch::Tensor s = s0 * f;
+    const torch::Tensor q = ((rows - beta) / s).round().clamp(qn, qp) * s + beta;
+    const torch::Tensor err = (rows - q).square().sum(1);
+    const torch::Tensor better = err < best_err;
+    best_err = torch::where(better, err, best_err);
+    best = torch::where(better, s.reshape({c}), best);
+  }
+  return best;
 }
 
 }  // namespace oqa::quant

@@ -16,8 +16,10 @@ namespace {
 
 constexpr int64_t kMaxChannels = 1 << 16;
 
-bool signed_after(nn::Activation act) {
-  return !nn::output_nonnegative(act);
+// h-swish dips to -0.375 only; the identity (no activation) leaves both signs.
+InputRange range_after(nn::Activation act) {
+  if (nn::output_nonnegative(act)) return InputRange::kNonNegative;
+  return act == nn::Activation::kHswish ? InputRange::kSmallNegative : InputRange::kSigned;
 }
 
 nlohmann::json stage_json(const Mbv3StageOptions& s) {
@@ -121,46 +123,47 @@ std::vector<LayerSlot> Mbv3Space::make_slots() const {
   const Mbv3Options& o = options_;
   const Mbv3Precision& p = o.precision;
   std::vector<LayerSlot> slots;
-  auto add = [&](std::string name, Precision prec, bool input_signed, int64_t out, int block = -1) {
+  auto add = [&](std::string name, Precision prec, InputRange input_range, int64_t out, int block = -1) {
     LayerSlot s;
     s.name = std::move(name);
     s.precision = prec;
-    s.input_signed = input_signed;
+    s.input_range = input_range;
     s.out_channels = out;
     s.block = block;
     slots.push_back(std::move(s));
   };
-  add("stem", p.stem, true, o.stem_channels);
+  add("stem", p.stem, InputRange::kSigned, o.stem_channels);
   const int64_t first_mid =
       nn::DynamicMBConvImpl::hidden_channels(o.stem_channels, o.first_expand, o.divisor);
-  if (o.first_expand > 1) add("first.expand", p.first_block, signed_after(o.stem_act), first_mid);
-  add("first.dw", p.first_block, signed_after(o.first_expand > 1 ? o.first_act : o.stem_act), first_mid);
-  add("first.project", p.first_block, signed_after(o.first_act), o.first_channels);
+  if (o.first_expand > 1) add("first.expand", p.first_block, range_after(o.stem_act), first_mid);
+  add("first.dw", p.first_block, range_after(o.first_expand > 1 ? o.first_act : o.stem_act), first_mid);
+  add("first.project", p.first_block, range_after(o.first_act), o.first_channels);
 
   const int64_t max_e = max_of(o.expand), depth = max_depth();
   for (size_t s = 0; s < o.stages.size(); ++s) {
     const Mbv3StageOptions& st = o.stages[s];
-    const bool act_signed = signed_after(st.act);
+    const InputRange act_range = range_after(st.act);
     for (int64_t j = 0; j < depth; ++j) {
       const int b = static_cast<int>(static_cast<int64_t>(s) * depth + j);
       const std::string name = "stages." + std::to_string(s) + "." + std::to_string(j);
       const int64_t mid = nn::DynamicMBConvImpl::hidden_channels(block_in_channels(s, static_cast<size_t>(j)),
                                                                  max_e, o.divisor);
-      if (max_e > 1) add(name + ".expand", p.blocks, true, mid, b);
-      // With expand ratio 1 the depthwise conv reads the block input (a project output: signed).
-      const bool dw_signed = act_signed || std::find(o.expand.begin(), o.expand.end(), 1) != o.expand.end();
-      add(name + ".dw", p.blocks, dw_signed, mid, b);
+      // The expand conv reads the block input: a projection (plus the residual sum), of either sign.
+      if (max_e > 1) add(name + ".expand", p.blocks, InputRange::kSigned, mid, b);
+      // With expand ratio 1 the depthwise conv reads the block input too.
+      const bool reads_input = std::find(o.expand.begin(), o.expand.end(), 1) != o.expand.end();
+      add(name + ".dw", p.blocks, reads_input ? InputRange::kSigned : act_range, mid, b);
       if (st.se) {
-        add(name + ".se.reduce", p.se, act_signed,
+        add(name + ".se.reduce", p.se, act_range,
             nn::make_divisible(static_cast<double>(mid / o.se_reduction), o.divisor), b);
-        add(name + ".se.expand", p.se, false, mid, b);
+        add(name + ".se.expand", p.se, InputRange::kNonNegative, mid, b);
       }
-      add(name + ".project", p.blocks, act_signed, st.channels, b);
+      add(name + ".project", p.blocks, act_range, st.channels, b);
     }
   }
-  add("final_expand", p.final_expand, true, o.final_expand);
-  add("feature_mix", p.feature_mix, signed_after(o.head_act), o.feature_mix);
-  add("classifier", p.classifier, signed_after(o.head_act), o.classes);
+  add("final_expand", p.final_expand, InputRange::kSigned, o.final_expand);
+  add("feature_mix", p.feature_mix, range_after(o.head_act), o.feature_mix);
+  add("classifier", p.classifier, range_after(o.head_act), o.classes);
   return slots;
 }
 

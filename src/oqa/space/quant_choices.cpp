@@ -51,7 +51,8 @@ nlohmann::json QuantChoices::to_json() const {
   for (auto g : weight_granularity) gran.push_back(quant::to_string(g));
   return {{"weight_bits", weight_bits},     {"act_bits", act_bits},
           {"weight_granularity", gran},     {"weight_symmetric", weight_symmetric},
-          {"act_symmetric", act_symmetric}, {"allow_float", allow_float}};
+          {"act_symmetric", act_symmetric}, {"allow_float", allow_float},
+          {"small_negative", to_string(small_negative)}};
 }
 
 QuantChoices read_quant_choices(util::ConfigNode node) {
@@ -72,6 +73,10 @@ QuantChoices read_quant_choices(util::ConfigNode node) {
   c.weight_symmetric = read_flags(node, "weight_symmetric");
   c.act_symmetric = read_flags(node, "act_symmetric");
   c.allow_float = node.get<bool>("allow_float", true);
+  const std::string small = node.get_choice("small_negative", to_string(c.small_negative),
+                                            {"unsigned", "asymmetric", "signed"});
+  for (auto g : {SmallNegativeGrid::kUnsigned, SmallNegativeGrid::kAsymmetric, SmallNegativeGrid::kSigned})
+    if (to_string(g) == small) c.small_negative = g;
   return c;
 }
 
@@ -108,7 +113,16 @@ Precision read_precision(util::ConfigNode& node, const std::string& key, const s
   return Precision::parse(node.get<std::string>(key, fallback), node, key);
 }
 
-nn::LayerQuantSpecs resolve_specs(const LayerQuant& q, bool input_signed) {
+std::string to_string(SmallNegativeGrid g) {
+  switch (g) {
+    case SmallNegativeGrid::kUnsigned: return "unsigned";
+    case SmallNegativeGrid::kAsymmetric: return "asymmetric";
+    case SmallNegativeGrid::kSigned: return "signed";
+  }
+  return "unsigned";
+}
+
+nn::LayerQuantSpecs resolve_specs(const LayerQuant& q, InputRange range, SmallNegativeGrid small) {
   nn::LayerQuantSpecs s;
   if (q.weight_bits != 0) {
     s.weight.bits = q.weight_bits;
@@ -119,9 +133,14 @@ nn::LayerQuantSpecs resolve_specs(const LayerQuant& q, bool input_signed) {
   }
   if (q.act_bits != 0) {
     s.input.bits = q.act_bits;
-    s.input.is_signed = q.act_symmetric && input_signed;
+    bool symmetric = q.act_symmetric, is_signed = range == InputRange::kSigned;
+    if (range == InputRange::kSmallNegative) {
+      if (small == SmallNegativeGrid::kAsymmetric) symmetric = false;
+      is_signed = small == SmallNegativeGrid::kSigned;
+    }
+    s.input.is_signed = symmetric && is_signed;
     s.input.granularity = quant::Granularity::kPerTensor;
-    s.input.symmetric = q.act_symmetric;
+    s.input.symmetric = symmetric;
   }
   return s;
 }

@@ -139,21 +139,21 @@ ResNetSpace::ResNetSpace(ResNetOptions options)
 std::vector<LayerSlot> ResNetSpace::make_slots() const {
   const ResNetPrecision& p = options_.precision;
   std::vector<LayerSlot> slots;
-  auto add = [&](std::string name, Precision prec, bool input_signed, int64_t out) {
+  auto add = [&](std::string name, Precision prec, InputRange input_range, int64_t out) {
     LayerSlot s;
     s.name = std::move(name);
     s.precision = prec;
-    s.input_signed = input_signed;
+    s.input_range = input_range;
     s.out_channels = out;
     slots.push_back(std::move(s));
   };
-  add("stem", p.stem, true, max_width(stem_group()));
+  add("stem", p.stem, InputRange::kSigned, max_width(stem_group()));
   for (const ResNetBlockInfo& b : blocks_) {  // block inputs follow a ReLU: unsigned
-    add(b.name() + ".conv1", p.blocks, false, max_width(b.mid_group));
-    add(b.name() + ".conv2", p.blocks, false, max_width(b.out_group));
-    if (b.projection) add(b.name() + ".shortcut", p.shortcut, false, max_width(b.out_group));
+    add(b.name() + ".conv1", p.blocks, InputRange::kNonNegative, max_width(b.mid_group));
+    add(b.name() + ".conv2", p.blocks, InputRange::kNonNegative, max_width(b.out_group));
+    if (b.projection) add(b.name() + ".shortcut", p.shortcut, InputRange::kNonNegative, max_width(b.out_group));
   }
-  add("classifier", p.classifier, false, classes());
+  add("classifier", p.classifier, InputRange::kNonNegative, classes());
   return slots;
 }
 

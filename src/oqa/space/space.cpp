@@ -445,9 +445,9 @@ nn::LayerQuantSpecs Space::slot_specs(const Subnet& s, size_t i) const {
   const LayerSlot& slot = slots_[i];
   switch (slot.precision.kind) {
     case Precision::Kind::kFloat: return {};
-    case Precision::Kind::kFixed: return resolve_specs(slot.fixed, slot.input_signed);
+    case Precision::Kind::kFixed: return resolve_specs(slot.fixed, slot.input_range, quant_.small_negative);
     case Precision::Kind::kSearched:
-      return resolve_specs(s.quant.at(static_cast<size_t>(slot.searched)), slot.input_signed);
+      return resolve_specs(s.quant.at(static_cast<size_t>(slot.searched)), slot.input_range, quant_.small_negative);
   }
   return {};
 }
@@ -476,24 +476,25 @@ std::vector<nn::LayerShape> Space::layer_shapes(const Subnet& s) const {
 
 std::vector<quant::QuantSpec> Space::weight_specs(const LayerSlot& slot) const {
   std::vector<quant::QuantSpec> out;
-  if (slot.precision.kind == Precision::Kind::kFixed) out.push_back(resolve_specs(slot.fixed, true).weight);
+  if (slot.precision.kind == Precision::Kind::kFixed) out.push_back(resolve_specs(slot.fixed, InputRange::kSigned).weight);
   if (slot.precision.kind != Precision::Kind::kSearched) return out;
   for (int b : quant_.weight_bits)
     for (auto g : quant_.weight_granularity)
       for (bool sym : quant_.weight_symmetric)
-        out.push_back(resolve_specs(LayerQuant{b, 0, g, sym, true}, true).weight);
+        out.push_back(resolve_specs(LayerQuant{b, 0, g, sym, true}, InputRange::kSigned).weight);
   return out;
 }
 
 std::vector<quant::QuantSpec> Space::input_specs(const LayerSlot& slot) const {
   std::vector<quant::QuantSpec> out;
   if (slot.precision.kind == Precision::Kind::kFixed)
-    out.push_back(resolve_specs(slot.fixed, slot.input_signed).input);
+    out.push_back(resolve_specs(slot.fixed, slot.input_range, quant_.small_negative).input);
   if (slot.precision.kind != Precision::Kind::kSearched) return out;
   for (int b : quant_.act_bits)
     for (bool sym : quant_.act_symmetric)
       out.push_back(
-          resolve_specs(LayerQuant{0, b, quant::Granularity::kPerTensor, true, sym}, slot.input_signed)
+          resolve_specs(LayerQuant{0, b, quant::Granularity::kPerTensor, true, sym}, slot.input_range,
+                        quant_.small_negative)
               .input);
   return out;
 }

@@ -24,7 +24,7 @@ struct LayerSlot {
   std::string name;
   Precision precision;
   LayerQuant fixed;          // the quantization of a kFixed layer (default forms)
-  bool input_signed = true;  // can the layer's input be negative (decides signed / unsigned activations)
+  InputRange input_range = InputRange::kSigned;  // the sign of the layer's input (decides its activation grid)
   int64_t out_channels = 0;  // largest output channels (length of per-channel weight step tables)
   int block = -1;            // global block slot whose depth gates the layer; -1: always runs
   int searched = -1;         // index into Subnet::quant when precision is searched

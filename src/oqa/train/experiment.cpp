@@ -48,6 +48,7 @@ void read_train(util::ConfigNode node, TrainOptions& t) {
   t.min_lr = node.get_range("min_lr", t.min_lr, 0.0, 100.0);
   t.label_smoothing = node.get_range("label_smoothing", t.label_smoothing, 0.0, 0.99);
   t.grad_clip = node.get_range("grad_clip", t.grad_clip, 0.0, 1e9);
+  t.step_size_max_change = node.get_range("step_size_max_change", t.step_size_max_change, 0.0, 100.0);
   t.checkpoint_every = node.get_int_range("checkpoint_every", t.checkpoint_every, 0, 1 << 30);
   t.log_every = node.get_int_range("log_every", t.log_every, 0, 1 << 30);
   t.eval_batch_size = node.get_int_range("eval_batch_size", t.eval_batch_size, 1, 1 << 20);
@@ -82,6 +83,8 @@ Experiment read_experiment(util::Config& config) {
   for (const char* k : {"log_every", "eval_batch_size"}) identity["train"].erase(k);
   identity.erase("search");  // search settings never change the trained weights
   // The direct baseline adds a stage without changing the others, so a run can gain it on resume.
+  // A supernet config trains by its stage list; train.epochs is the float baseline's.
+  if (identity.contains("supernet")) identity["train"].erase("epochs");
   if (identity.contains("supernet"))
     for (const char* k : {"direct_bits", "direct_epochs", "direct_lr", "eval_each_epoch"}) identity["supernet"].erase(k);
   e.hash = util::hex64(util::fnv1a64(identity.dump()));

@@ -26,6 +26,7 @@ struct TrainOptions {
   double min_lr = 0.0;
   double label_smoothing = 0.1;
   double grad_clip = 0.0;
+  double step_size_max_change = 0.1;  // one update moves an LSQ step size by at most this factor (0 = off)
   int64_t checkpoint_every = 200;
   int64_t log_every = 50;
   int64_t eval_batch_size = 500;

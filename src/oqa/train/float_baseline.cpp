@@ -49,6 +49,7 @@ nlohmann::json run_float_baseline(const Experiment& e, const std::string& run_di
   so.checkpoint_every = e.train.checkpoint_every;
   so.log_every = e.train.log_every;
   so.grad_clip = e.train.grad_clip;
+  so.step_size_max_change = e.train.step_size_max_change;
   so.seed = e.seed;
 
   MetricsLog metrics(run_dir + "/metrics.jsonl");

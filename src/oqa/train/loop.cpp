@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "oqa/quant/quantizer.h"
+#include "oqa/quant/step_guard.h"
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/optimizer.h"
 #include "oqa/util/atomic_file.h"
@@ -33,6 +33,13 @@ TrainLoop::TrainLoop(StageOptions options, torch::nn::Module& model, torch::opti
       metrics_(metrics) {}
 
 std::string TrainLoop::checkpoint_path() const { return o_.dir + "/checkpoints/last.pt"; }
+
+std::string TrainLoop::last_good_checkpoint() const {
+  if (std::filesystem::exists(checkpoint_path())) return checkpoint_path();
+  if (!o_.earlier_checkpoint.empty() && std::filesystem::exists(o_.earlier_checkpoint))
+    return o_.earlier_checkpoint + " (the stage before: this stage has not written one yet)";
+  return "none yet";
+}
 
 bool TrainLoop::resume() {
   const std::string path = checkpoint_path();
@@ -74,6 +81,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
   const char* nan_env = std::getenv("OQA_DEBUG_NAN_AT_STEP");  // test hook: inject a NaN loss
   const int64_t nan_at = nan_env ? std::atoll(nan_env) : -1;
   const int64_t per_epoch = loader_.batches_per_epoch();
+  quant::StepSizeGuard guard(o_.step_size_max_change);
 
   while (epoch_ < o_.epochs) {
     model_.train();
@@ -82,6 +90,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
                             "batch", 15.0);
     double loss_sum = 0;
     int64_t loss_n = 0, images = 0;
+    quant::StepSizeClamps clamps;
     auto window_start = std::chrono::steady_clock::now();
     while (auto batch = loader_.next()) {
       torch::manual_seed(step_seed(o_.seed, o_.stage, step_));
@@ -97,13 +106,12 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
         throw util::Error(util::ErrorKind::kNumeric,
                           fmt::format("loss is {} at step {} (epoch {}, batch {}) of stage '{}'; weights not "
                                       "updated; last good checkpoint: {}",
-                                      r.loss, step_, epoch_ + 1, batch_, o_.stage,
-                                      std::filesystem::exists(checkpoint_path()) ? checkpoint_path()
-                                                                                 : "none yet"));
+                                      r.loss, step_, epoch_ + 1, batch_, o_.stage, last_good_checkpoint()));
       }
       if (o_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model_.parameters(), o_.grad_clip);
+      guard.before_step(model_);
       optimizer_.step();
-      quant::clamp_step_sizes(model_);  // SGD may push a step size to zero or below
+      clamps += guard.after_step();  // SGD may push a step size to zero or below, or far off in one update
       ++step_;
       ++batch_;
       loss_sum += r.loss;
@@ -115,10 +123,12 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
         nlohmann::json rec = {{"stage", o_.stage}, {"step", step_}, {"epoch", epoch_ + 1},
                               {"loss", loss_sum / loss_n}, {"lr", lr},
-                              {"images_per_s", secs > 0 ? images / secs : 0.0}};
+                              {"images_per_s", secs > 0 ? images / secs : 0.0},
+                              {"step_sizes_bounded", clamps.bounded}, {"step_sizes_at_min", clamps.at_min}};
         if (r.metrics.is_object()) rec.update(r.metrics);
         metrics_.append(rec);
         loss_sum = 0, loss_n = 0, images = 0;
+        clamps = {};
         window_start = std::chrono::steady_clock::now();
       }
       if (o_.checkpoint_every > 0 && step_ % o_.checkpoint_every == 0 && batch_ < per_epoch) save(false);

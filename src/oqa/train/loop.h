@@ -22,6 +22,10 @@ struct StageOptions {
   int64_t checkpoint_every = 200;  // optimizer steps; 0 = only at epoch ends
   int64_t log_every = 50;
   double grad_clip = 0;            // max global L2 norm; 0 = off
+  double step_size_max_change = 0; // bound of one update's relative change of an LSQ step size; 0 = off
+  // The run's last good checkpoint before this stage (the parent stage's), named when a NaN stops the stage
+  // before it wrote a checkpoint of its own.
+  std::string earlier_checkpoint;
   uint64_t seed = 0;
 };
 
@@ -48,6 +52,8 @@ class TrainLoop {
   void run(const StepFn& step, const EpochEndFn& epoch_end);
 
   std::string checkpoint_path() const;
+  // This stage's checkpoint, else the earlier one of StageOptions, else "none yet".
+  std::string last_good_checkpoint() const;
   int64_t step() const { return step_; }
 
  private:

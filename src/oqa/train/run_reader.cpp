@@ -28,6 +28,13 @@ LoadedRun load_run(const std::string& run_dir, const std::string& stage) {
     if (stage.empty() && s.name.rfind("direct-", 0) != 0 && std::filesystem::exists(stage_checkpoint(run_dir, s.name)))
       chosen = &s;
   }
+  if (!chosen && !stage.empty()) {  // "direct-w2a2" names the one baseline whose folder starts with it
+    const SupernetStage* prefixed = nullptr;
+    int matches = 0;
+    for (const SupernetStage& s : stages)
+      if (s.name.rfind(stage + "-", 0) == 0) prefixed = &s, ++matches;
+    if (matches == 1) chosen = prefixed;
+  }
   if (!chosen && !stage.empty())
     throw util::input_error("the run has no stage '" + stage + "' (stages: " + names + ")").file(run_dir).field("stage");
   if (!chosen) throw util::input_error("the run has no stage checkpoint yet (stages: " + names + ")").file(run_dir);

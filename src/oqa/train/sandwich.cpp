@@ -7,14 +7,14 @@
 namespace oqa::train {
 
 StepResult sandwich_step(space::Supernet& net, const data::Batch& batch, const std::vector<space::Subnet>& subnets,
-                         const DistillOptions& o) {
+                         const DistillOptions& o, const torch::Tensor& frozen_teacher) {
   OQA_ASSERT(!subnets.empty(), "the sandwich step needs at least the largest subnet");
   const torch::Tensor& labels = batch.labels;
   std::vector<SubnetPass> passes;
   passes.push_back(run_subnet(net, subnets[0], batch.images, labels, [&](const torch::Tensor& logits) {
     return label_smoothed_ce(logits, labels, o.label_smoothing);
   }));
-  const torch::Tensor teacher = soft_labels(passes[0].logits);
+  const torch::Tensor teacher = frozen_teacher.defined() ? frozen_teacher : soft_labels(passes[0].logits);
   for (size_t i = 1; i < subnets.size(); ++i)
     passes.push_back(run_subnet(net, subnets[i], batch.images, labels, [&](const torch::Tensor& logits) {
       torch::Tensor loss = kd_loss(logits, teacher);

@@ -3,6 +3,8 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 #include "oqa/space/json_reader.h"
 #include "oqa/space/quant_choices.h"
 #include "oqa/space/space_config.h"
@@ -64,7 +66,14 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     if (s.progressive && s.quant != "float")
       throw r.error("progressive", "progressive shrinking trains a float stage; this stage is " + s.quant)
           .value("true");
-    s.inherit_step_sizes = r.get_bool("inherit_step_sizes", s.inherit_step_sizes);
+    s.step_size_rule = r.get_string("step_size_rule", s.step_size_rule);
+    if (s.step_size_rule != "double" && s.step_size_rule != "min_error" && s.step_size_rule != "data")
+      throw r.error("step_size_rule", "expected \"double\", \"min_error\" or \"data\"").value(s.step_size_rule);
+    s.teacher = r.get_string("teacher", s.teacher);
+    if (s.teacher != "self" && s.teacher != "parent" && s.teacher != "float")
+      throw r.error("teacher", "expected \"self\", \"parent\" or \"float\"").value(s.teacher);
+    if (s.teacher != "self" && (o.stages.empty() || s.quant == "float"))
+      throw r.error("teacher", "a frozen teacher needs a quantized stage after the first").value(s.teacher);
     o.stages.push_back(s);
   });
   o.direct_bits = static_cast<int>(node.get_int_range("direct_bits", o.direct_bits, 0, 8));
@@ -91,6 +100,9 @@ SupernetStage direct_stage(const SupernetOptions& o) {
     if (s.quant == wa) break;
   }
   if (o.direct_epochs > 0) d.epochs = o.direct_epochs;
+  // The folder names every setting of the baseline, so changing one trains a new baseline instead of
+  // silently reusing the old result.
+  d.name += fmt::format("-e{}-lr{:g}", d.epochs, d.lr);
   return d;
 }
 

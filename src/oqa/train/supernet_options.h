@@ -11,13 +11,18 @@ namespace oqa::train {
 
 // One training stage of the supernet pipeline; its folder under the run directory is `name`.
 struct SupernetStage {
-  std::string name;   // "float", "w4a4", ... (default: quant), or "direct-w2a2" for the direct baseline
+  std::string name;   // "float", "w4a4", ... (default: quant), or "direct-w2a2-e3-lr0.02" for the direct baseline
   std::string quant;  // "float" | "w<b>a<b>" (every searched layer) | "mixed" (quant genes sampled too)
   int64_t epochs = 1;
   double lr = 0.05;
   double warmup_epochs = -1;  // < 0: train.warmup_epochs
   bool progressive = false;   // progressive shrinking (float stages): largest, then kernel, depth, width
-  bool inherit_step_sizes = true;  // fewer bits than the parent: OQA's bit inheritance; false: from data
+  // Fewer bits than the parent: how the step sizes start ("double": OQA's bit inheritance, "min_error",
+  // "data"; train/stage_init.h).
+  std::string step_size_rule = "double";
+  // The in-place distillation teacher: "self" (this supernet's largest subnet), "parent" (the parent stage's
+  // supernet, frozen, its largest subnet at the parent's quantization) or "float" (the float stage's).
+  std::string teacher = "self";
 };
 
 struct SupernetOptions {
@@ -41,7 +46,8 @@ SupernetOptions read_supernet_options(util::ConfigNode node);
 // Uniform bit-width of a stage quant string: 0 for "float", b for "w<b>a<b>", -1 for "mixed" or w != a.
 int stage_bits(const std::string& quant);
 
-// The direct baseline stage of `o` (name "direct-w<b>a<b>"); requires o.direct_bits > 0.
+// The direct baseline stage of `o`, named "direct-w<b>a<b>-e<epochs>-lr<lr>" (its settings in force);
+// requires o.direct_bits > 0.
 SupernetStage direct_stage(const SupernetOptions& o);
 
 }  // namespace oqa::train

@@ -82,12 +82,19 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
       metrics.truncate_after(stage.name, 0);  // records of an attempt that died before its first checkpoint
       if (!parent.empty()) load_checkpoint(stage_checkpoint(run_dir, parent), *net, nullptr, /*restore_rng=*/false);
       init = init_stage(*net, parent.empty() ? "" : find_stage(stages, parent).quant, stage.quant,
-                        stage.inherit_step_sizes);
+                        parse_step_size_rule(stage.step_size_rule));
       util::ensure_dir(stage_dir(run_dir, stage.name));
       util::write_json(stage_dir(run_dir, stage.name) + "/init.json", {{"init", init}, {"parent", parent}});
     }
     spdlog::info("stage {} ({}, {} epochs, lr {}): {}", stage.name, stage.quant, stage.epochs, stage.lr, init);
-    train_stage(*net, stage, ctx);
+    StageLinks links;
+    if (!parent.empty()) links.earlier_checkpoint = stage_checkpoint(run_dir, parent);
+    if (stage.teacher != "self") {
+      const SupernetStage& t = stage.teacher == "float" ? stages.front() : find_stage(stages, parent);
+      links.teacher_checkpoint = stage_checkpoint(run_dir, t.name);
+      links.teacher_quant = t.quant;
+    }
+    train_stage(*net, stage, ctx, links);
 
     nlohmann::json result;
     if (fs::exists(result_path)) {

@@ -12,12 +12,15 @@
 #include "oqa/train/bn_recalibrate.h"
 #include "oqa/train/channel_sort.h"
 #include "oqa/train/checkpoint.h"
+#include "oqa/train/distill_loss.h"
 #include "oqa/train/gpg.h"
 #include "oqa/train/loop.h"
 #include "oqa/train/progressive.h"
 #include "oqa/train/sandwich.h"
 #include "oqa/train/subnet_sampler.h"
 #include "oqa/util/atomic_file.h"
+#include "oqa/util/error.h"
+#include "oqa/util/hash.h"
 
 namespace oqa::train {
 
@@ -27,6 +30,13 @@ std::string stage_dir(const std::string& run_dir, const std::string& stage) {
 
 std::string stage_checkpoint(const std::string& run_dir, const std::string& stage) {
   return stage_dir(run_dir, stage) + "/checkpoints/last.pt";
+}
+
+std::string stage_config_hash(const Experiment& e, const SupernetStage& stage) {
+  // The run's hash leaves the direct baseline's settings out (a run gains the baseline on resume); the
+  // baseline's own checkpoints carry them (its name holds bits, epochs and learning rate).
+  if (stage.name.rfind("direct-", 0) != 0) return e.hash;
+  return util::hex64(util::fnv1a64(e.hash + "/" + stage.name));
 }
 
 namespace {
@@ -47,9 +57,26 @@ nlohmann::json evaluate_extremes(space::Supernet& net, const SupernetStage& stag
   return out;
 }
 
+// A frozen copy of a stage's supernet with its largest subnet active at `quant`. It runs in train mode (batch
+// statistics, as the students do); its running statistics change but are never saved.
+std::shared_ptr<space::Supernet> frozen_teacher(std::shared_ptr<const space::Space> space,
+                                                const std::string& checkpoint, const std::string& quant) {
+  std::shared_ptr<space::Supernet> t = space::make_supernet(space);
+  load_checkpoint(checkpoint, *t, nullptr, /*restore_rng=*/false);
+  for (auto& p : t->parameters()) p.set_requires_grad(false);
+  t->set_active(apply_stage_quant(*space, space->largest(), quant));
+  t->train();
+  return t;
+}
+
+torch::Tensor teacher_soft_labels(space::Supernet& teacher, const data::Batch& batch) {
+  torch::NoGradGuard no_grad;
+  return soft_labels(teacher.forward(batch.images));
+}
+
 }  // namespace
 
-void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx) {
+void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links) {
   const Experiment& e = ctx.experiment;
   data::LoaderOptions lo = e.loader;
   lo.seed = step_seed(e.seed, stage.name + "/data", 0);
@@ -71,12 +98,14 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
   StageOptions so;
   so.stage = stage.name;
   so.dir = stage_dir(ctx.run_dir, stage.name);
-  so.config_hash = e.hash;
+  so.config_hash = stage_config_hash(e, stage);
   so.epochs = stage.epochs;
   so.checkpoint_every = e.train.checkpoint_every;
   so.log_every = e.train.log_every;
   so.grad_clip = e.train.grad_clip;
+  so.step_size_max_change = e.train.step_size_max_change;
   so.seed = e.seed;
+  so.earlier_checkpoint = links.earlier_checkpoint;
 
   TrainLoop loop(so, net, *optimizer, CosineSchedule(sched), loader, ctx.metrics);
   loop.resume();
@@ -84,7 +113,7 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
     if (!std::filesystem::exists(loop.checkpoint_path())) {
       util::ensure_dir(so.dir + "/checkpoints");
       CheckpointMeta meta;
-      meta.config_hash = e.hash;
+      meta.config_hash = so.config_hash;
       meta.stage = stage.name;
       meta.extra["done"] = true;
       ctx.metrics.flush();
@@ -99,6 +128,14 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
   distill.kd_ce_weight = sn.kd_ce_weight;
   distill.wdr_weight = sn.wdr_weight;
   const bool gpg = sn.distill == "gpg";
+  std::shared_ptr<space::Supernet> teacher;
+  if (!links.teacher_checkpoint.empty()) {
+    if (gpg) throw util::input_error("GPG distils from its own subnets; a frozen teacher needs distill \"sandwich\"")
+        .field("supernet.stages." + stage.name + ".teacher").value(stage.teacher);
+    teacher = frozen_teacher(net.space_ptr(), links.teacher_checkpoint, links.teacher_quant);
+    spdlog::info("{}: distilling from the largest subnet of {} ({})", stage.name, links.teacher_checkpoint,
+                 links.teacher_quant);
+  }
   std::optional<ProgressivePlan> plan;
   if (stage.progressive) {
     plan = progressive_plan(net.space(), sched.total_steps);
@@ -128,12 +165,15 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
       }
       shape = [&, phase](const space::Subnet& s) { return restrict_to_phase(net.space(), s, *plan, phase); };
     }
-    auto subnets = sandwich_subnets(net.space(), stage.quant, sn.random_subnets,
-                                    step_seed(e.seed, stage.name + "/subnets", step_index), shape);
-    return gpg ? gpg_step(net, batch, subnets, distill) : sandwich_step(net, batch, subnets, distill);
+    auto subnets = links.fixed_subnet
+                       ? std::vector<space::Subnet>{apply_stage_quant(net.space(), *links.fixed_subnet, stage.quant)}
+                       : sandwich_subnets(net.space(), stage.quant, sn.random_subnets,
+                                          step_seed(e.seed, stage.name + "/subnets", step_index), shape);
+    if (gpg && !links.fixed_subnet) return gpg_step(net, batch, subnets, distill);
+    return sandwich_step(net, batch, subnets, distill, teacher ? teacher_soft_labels(*teacher, batch) : torch::Tensor());
   };
   EpochEndFn epoch_end = [&](int64_t) -> nlohmann::json {
-    if (!sn.eval_each_epoch || !ctx.splits.val || ctx.splits.val->size() == 0)
+    if (!sn.eval_each_epoch || links.fixed_subnet || !ctx.splits.val || ctx.splits.val->size() == 0)
       return nlohmann::json::object();
     BufferSnapshot snapshot(net);
     nlohmann::json top1 = evaluate_extremes(net, stage, ctx, ctx.splits.val, "val");

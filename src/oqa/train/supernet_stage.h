@@ -1,6 +1,7 @@
 // One stage of supernet training (float, w4a4, ...): optimizer, schedule, sandwich/GPG steps in a TrainLoop.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -26,12 +27,24 @@ struct StageContext {
 // Folder and checkpoint of a stage in a run directory.
 std::string stage_dir(const std::string& run_dir, const std::string& stage);
 std::string stage_checkpoint(const std::string& run_dir, const std::string& stage);
+// The config hash a stage's checkpoints carry: the run's, and for the direct baseline also its settings.
+std::string stage_config_hash(const Experiment& e, const SupernetStage& stage);
 
 // Trains `stage` of the supernet into <run>/<stage>, resuming from its checkpoint when there is one (then
 // the supernet's current weights are replaced by it). Without a checkpoint the supernet must already hold the
 // stage's initial weights. A stage of 0 epochs only writes its checkpoint (e.g. to evaluate an inherited
-// supernet before fine-tuning). Throws a numeric Error on a NaN/Inf loss, keeping the last checkpoint.
-void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx);
+// supernet before fine-tuning). Throws a numeric Error on a NaN/Inf loss, keeping the last checkpoint; it names
+// links.earlier_checkpoint (the parent stage's) when the stage has none of its own yet.
+// A stage whose teacher is not "self" distils from teacher_checkpoint's supernet (frozen, its largest subnet at
+// teacher_quant).
+// A set fixed_subnet trains that one subnet alone (cross-entropy, no sandwich): the retrain baseline.
+struct StageLinks {
+  std::string earlier_checkpoint;
+  std::string teacher_checkpoint;
+  std::string teacher_quant;
+  std::optional<space::Subnet> fixed_subnet;
+};
+void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links = {});
 
 // Top-1 of the largest and smallest subnet at the stage's quantization, BN recalibrated, on validation (when
 // the split has one) and test: {"largest": {"val_top1", "test_top1"}, "smallest": {...}}.
