@@ -38,6 +38,8 @@ def train_command(oqa, spec, arm, seed, run_dir, threads=0):
     base = [oqa] + (["--threads", str(threads)] if threads else []) + ["train"]
     if os.path.exists(os.path.join(run_dir, "config.json")):
         return base + ["--resume", run_dir]
+    if "run_of" in arm:
+        arm = next(x for x in spec["arms"] if x["name"] == arm["run_of"])
     cmd = base + ["--config", spec["config"], "--out", run_dir, "--set", f"seed={seed}"]
     for s in spec.get("set", []) + arm_sets(arm):
         cmd += ["--set", s]
@@ -101,7 +103,8 @@ def main():
     write_atomic(os.path.join(out_dir, "experiment.json"), {k: v for k, v in spec.items()})
     for arm in arms:
         for seed in seeds:
-            run_dir = os.path.join(ROOT, "runs", "experiments", a.name, f"{arm['name']}-s{seed}")
+            # An arm with "run_of" reads another arm's runs (e.g. the direct baseline stage of the same run).
+            run_dir = os.path.join(ROOT, "runs", "experiments", a.name, f"{arm.get('run_of', arm['name'])}-s{seed}")
             result = os.path.join(out_dir, f"{arm['name']}-s{seed}.json")
             cmd = train_command(a.oqa, spec, arm, seed, run_dir, a.threads)
             print(f"[experiment] {a.name} / {arm['name']} / seed {seed}: {' '.join(cmd)}", flush=True)

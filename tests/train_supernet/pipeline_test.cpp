@@ -10,6 +10,7 @@
 
 #include "oqa/quant/quantizer.h"
 #include "oqa/train/metrics.h"
+#include "oqa/train/retrain.h"
 #include "oqa/train/supernet_stage.h"
 #include "oqa/util/error.h"
 #include "supernet_test_support.h"
@@ -289,4 +290,53 @@ TEST(Pipeline, ConfigErrorsNameTheField) {
   } catch (const util::Error& e) {
     EXPECT_NE(std::string(e.what()).find("distill"), std::string::npos) << e.what();
   }
+}
+
+// The retrain baseline trains one subnet alone from the float stage's weights: its folder names the subnet,
+// bits, epochs and lr; a block the smallest subnet skips keeps the float weights exactly while the layers it
+// runs move; the result is measured and a second call reuses it.
+TEST(Retrain, TrainsOnlyTheFixedSubnetFromTheFloatWeights) {
+  TestDir dir;
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"] = nlohmann::json::parse(R"([{"quant": "float", "epochs": 1, "lr": 0.05}])");
+  const std::string run = (dir.path / "run").string();
+  test::run_pipeline(config, run);
+  train::Experiment e = test::experiment_of(config);
+  train::RetrainOptions o;
+  o.subnet = "smallest";
+  o.bits = 2;
+  o.epochs = 1;
+  o.lr = 0.02;
+  const nlohmann::json r = train::retrain_subnet(e, run, o);
+  EXPECT_EQ(r["dir"], run + "/retrain/smallest-w2a2-e1-lr0.02");
+  EXPECT_GE(r["test_top1"].get<double>(), 0.0);
+  auto before = test::load_supernet(config, train::stage_checkpoint(run, "float"));
+  auto after = test::load_supernet(config, r["dir"].get<std::string>() + "/checkpoints/last.pt");
+  auto pa = after->named_parameters();
+  int moved = 0, kept = 0;
+  for (const auto& p : before->named_parameters()) {
+    if (p.key().find("quantizer") != std::string::npos) continue;
+    const bool same = torch::equal(p.value(), pa[p.key()]);
+    // Depth {1, 2}: the smallest runs block 0 of each stage only.
+    if (p.key().rfind("stages.0.1.", 0) == 0 || p.key().rfind("stages.1.1.", 0) == 0) {
+      EXPECT_TRUE(same) << p.key();
+      ++kept;
+    } else if (!same) {
+      ++moved;
+    }
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(moved, 0);
+  EXPECT_EQ(train::retrain_subnet(e, run, o), r);
+}
+
+// A stage trains at least min_stage_steps optimizer steps (by hand: ceil(300 / 35) = 9 epochs), never fewer
+// than configured, and a 0-epoch stage stays untrained.
+TEST(Pipeline, ShortStagesTrainUpToTheMinimumSteps) {
+  EXPECT_EQ(train::trained_epochs(1, 35, 300), 9);
+  EXPECT_EQ(train::trained_epochs(1, 299, 300), 2);
+  EXPECT_EQ(train::trained_epochs(1, 300, 300), 1);
+  EXPECT_EQ(train::trained_epochs(3, 421, 300), 3);
+  EXPECT_EQ(train::trained_epochs(0, 35, 300), 0);
+  EXPECT_EQ(train::trained_epochs(2, 35, 0), 2);
 }

@@ -21,7 +21,8 @@
 namespace oqa::test {
 
 // A two-stage MobileNetV3-like space at 16 px with 2-4 bit choices, synthetic data (10 classes, 16 px, 1
-// channel), batch 32, checkpoints every 4 steps; stages float (1 epoch) and w4a4 (2 epochs) unless replaced.
+// channel), batch 32, checkpoints every 4 steps; stages float (1 epoch) and w4a4 (2 epochs) unless replaced,
+// each exactly as long as configured (min_stage_steps 0).
 inline nlohmann::json tiny_config() {
   return nlohmann::json::parse(R"({
     "name": "tiny", "seed": 3,
@@ -33,7 +34,7 @@ inline nlohmann::json tiny_config() {
                          {"channels": 16, "stride": 2, "act": "hswish", "se": true}],
               "kernel": [3, 5], "expand": [2, 3], "depth": [1, 2], "final_expand": 32, "feature_mix": 32,
               "quant": {"weight_bits": [2, 3, 4], "act_bits": [2, 3, 4]}},
-    "supernet": {"random_subnets": 1, "bn_recal_images": 96,
+    "supernet": {"random_subnets": 1, "bn_recal_images": 96, "min_stage_steps": 0,
                  "stages": [{"quant": "float", "epochs": 1, "lr": 0.05}, {"quant": "w4a4", "epochs": 2, "lr": 0.02}]},
     "train": {"optimizer": "sgd", "weight_decay": 3e-5, "warmup_epochs": 0, "label_smoothing": 0.1,
               "checkpoint_every": 4, "log_every": 2, "eval_batch_size": 160}

@@ -66,12 +66,12 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   spdlog::info("retraining {} at {} for {} epochs (lr {}) into {}", o.subnet, quant, stage.epochs, stage.lr, dir);
   StageLinks links;
   links.fixed_subnet = subnet;
-  train_stage(*net, stage, ctx, links);
+  const int64_t trained = train_stage(*net, stage, ctx, links);
 
   const std::string result_path = dir + "/result.json";
   if (fs::exists(result_path)) return util::read_json(result_path);
   const space::Subnet quantized = apply_stage_quant(space, subnet, quant);
-  nlohmann::json result = {{"subnet", o.subnet}, {"quant", quant},   {"epochs", stage.epochs},
+  nlohmann::json result = {{"subnet", o.subnet}, {"quant", quant},   {"epochs", trained},
                            {"lr", stage.lr},     {"init", init},     {"dir", dir}};
   if (splits.val && splits.val->size() > 0)
     result["val_top1"] = evaluate_subnet(*net, quantized, splits.val, ctx.eval, "retrained val").top1;

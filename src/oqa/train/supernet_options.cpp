@@ -47,6 +47,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
   o.wdr_weight = node.get_range("wdr_weight", o.wdr_weight, 0.0, 100.0);
   o.bn_recal_images = node.get_int_range("bn_recal_images", o.bn_recal_images, 0, int64_t{1} << 30);
   o.eval_each_epoch = node.get<bool>("eval_each_epoch", o.eval_each_epoch);
+  o.min_stage_steps = node.get_int_range("min_stage_steps", o.min_stage_steps, 0, int64_t{1} << 30);
   std::set<std::string> names;
   space::read_object_list(node, "stages", kDefaultStages, [&](space::JsonReader& r) {
     SupernetStage s;

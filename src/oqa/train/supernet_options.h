@@ -32,6 +32,7 @@ struct SupernetOptions {
   double wdr_weight = 0.0;           // EQ-Net's weight distribution regularisation (0 = off)
   int64_t bn_recal_images = 2000;    // training images for BN recalibration before every evaluation
   bool eval_each_epoch = false;      // evaluate largest / smallest on validation at every epoch end
+  int64_t min_stage_steps = 300;     // a stage of fewer optimizer steps trains more epochs (0 = as configured)
   std::vector<SupernetStage> stages;
   // Direct low-bit baseline (OQA's comparison): trained from the float stage's weights at `direct_bits`,
   // for as many epochs as the quantized stages down to that bit-width together (unless direct_epochs > 0).

@@ -76,7 +76,12 @@ torch::Tensor teacher_soft_labels(space::Supernet& teacher, const data::Batch& b
 
 }  // namespace
 
-void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links) {
+int64_t trained_epochs(int64_t epochs, int64_t steps_per_epoch, int64_t min_steps) {
+  if (epochs == 0 || steps_per_epoch <= 0) return epochs;
+  return std::max(epochs, (min_steps + steps_per_epoch - 1) / steps_per_epoch);
+}
+
+int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links) {
   const Experiment& e = ctx.experiment;
   data::LoaderOptions lo = e.loader;
   lo.seed = step_seed(e.seed, stage.name + "/data", 0);
@@ -88,18 +93,22 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
   }());
 
   const int64_t per_epoch = loader.batches_per_epoch();
+  const int64_t epochs = trained_epochs(stage.epochs, per_epoch, e.supernet.min_stage_steps);
+  if (epochs != stage.epochs)
+    spdlog::info("{}: {} epoch(s) of {} steps is under supernet.min_stage_steps = {}: training {} epochs", stage.name,
+                 stage.epochs, per_epoch, e.supernet.min_stage_steps, epochs);
   ScheduleOptions sched;
   sched.base_lr = stage.lr;
   sched.min_lr = e.train.min_lr;
   const double warmup = stage.warmup_epochs >= 0 ? stage.warmup_epochs : e.train.warmup_epochs;
   sched.warmup_steps = static_cast<int64_t>(std::llround(warmup * per_epoch));
-  sched.total_steps = std::max<int64_t>(1, stage.epochs * per_epoch);
+  sched.total_steps = std::max<int64_t>(1, epochs * per_epoch);
 
   StageOptions so;
   so.stage = stage.name;
   so.dir = stage_dir(ctx.run_dir, stage.name);
   so.config_hash = stage_config_hash(e, stage);
-  so.epochs = stage.epochs;
+  so.epochs = epochs;
   so.checkpoint_every = e.train.checkpoint_every;
   so.log_every = e.train.log_every;
   so.grad_clip = e.train.grad_clip;
@@ -109,7 +118,7 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
 
   TrainLoop loop(so, net, *optimizer, CosineSchedule(sched), loader, ctx.metrics);
   loop.resume();
-  if (stage.epochs == 0) {  // nothing to train: the initial weights are the stage's result
+  if (epochs == 0) {  // nothing to train: the initial weights are the stage's result
     if (!std::filesystem::exists(loop.checkpoint_path())) {
       util::ensure_dir(so.dir + "/checkpoints");
       CheckpointMeta meta;
@@ -119,7 +128,7 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
       ctx.metrics.flush();
       save_checkpoint(loop.checkpoint_path(), net, optimizer.get(), meta);
     }
-    return;
+    return 0;
   }
 
   const SupernetOptions& sn = e.supernet;
@@ -182,6 +191,7 @@ void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext&
     return {{"val_top1_largest", top1["largest"]}, {"val_top1_smallest", top1["smallest"]}};
   };
   loop.run(step, epoch_end);
+  return epochs;
 }
 
 nlohmann::json evaluate_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx) {

@@ -44,7 +44,12 @@ struct StageLinks {
   std::string teacher_quant;
   std::optional<space::Subnet> fixed_subnet;
 };
-void train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links = {});
+// Returns the epochs trained (see trained_epochs).
+int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links = {});
+
+// The epochs a stage trains: its configured epochs, raised (unless 0) until they make at least min_steps
+// optimizer steps, so a stage on a small dataset (35 steps per epoch on 5000 images) still has room to adapt.
+int64_t trained_epochs(int64_t epochs, int64_t steps_per_epoch, int64_t min_steps);
 
 // Top-1 of the largest and smallest subnet at the stage's quantization, BN recalibrated, on validation (when
 // the split has one) and test: {"largest": {"val_top1", "test_top1"}, "smallest": {...}}.
