@@ -148,7 +148,7 @@ TEST(Pipeline, BitInheritanceGivesA3BitSupernetAboveChanceWithDoubledStepSizes) 
   nlohmann::json config = test::tiny_config();
   config["supernet"]["stages"] = nlohmann::json::parse(R"([
       {"quant": "float", "epochs": 3, "lr": 0.05}, {"quant": "w4a4", "epochs": 2, "lr": 0.02},
-      {"quant": "w3a3", "epochs": 0, "lr": 0.01},
+      {"quant": "w3a3", "epochs": 0, "lr": 0.01, "step_size_rule": "double"},
       {"quant": "w2a2", "epochs": 0, "lr": 0.01, "step_size_rule": "data"}])");
   const std::string run = (dir.path / "run").string();
   auto summary = test::run_pipeline(config, run);
@@ -225,7 +225,7 @@ TEST(Pipeline, DirectBaselineStartsFromFloatWithTheSameBudget) {
   const std::string base_hash = train::stage_config_hash(e, stages.back());
   EXPECT_EQ(train::stage_config_hash(e, stages[3]), e.hash);
   std::set<std::string> names = {stages.back().name}, hashes = {base_hash};
-  for (const char* change : {"direct_bits=2", "direct_epochs=7", "direct_lr=0.05"}) {
+  for (const char* change : {"direct_bits=2", "direct_epochs=7", "direct_lr=0.05", "direct_teacher=\"parent\""}) {
     nlohmann::json c = config;
     const std::string key(change, std::strchr(change, '=') - change);
     c["supernet"][key] = nlohmann::json::parse(std::strchr(change, '=') + 1);

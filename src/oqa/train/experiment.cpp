@@ -86,7 +86,7 @@ Experiment read_experiment(util::Config& config) {
   // A supernet config trains by its stage list; train.epochs is the float baseline's.
   if (identity.contains("supernet")) identity["train"].erase("epochs");
   if (identity.contains("supernet"))
-    for (const char* k : {"direct_bits", "direct_epochs", "direct_lr", "eval_each_epoch"}) identity["supernet"].erase(k);
+    for (const char* k : {"direct_bits", "direct_epochs", "direct_lr", "direct_teacher", "eval_each_epoch"}) identity["supernet"].erase(k);
   e.hash = util::hex64(util::fnv1a64(identity.dump()));
   return e;
 }

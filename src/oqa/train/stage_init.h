@@ -22,6 +22,6 @@ StepSizeRule parse_step_size_rule(const std::string& text);
 //   data on its first use (the first training forward is the largest subnet).
 // Returns a description for logs and summary.json.
 std::string init_stage(space::Supernet& net, const std::string& previous_quant, const std::string& quant,
-                       StepSizeRule rule = StepSizeRule::kDouble);
+                       StepSizeRule rule = StepSizeRule::kData);
 
 }  // namespace oqa::train

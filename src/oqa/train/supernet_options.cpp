@@ -14,9 +14,9 @@ namespace {
 
 const nlohmann::json kDefaultStages = nlohmann::json::array({
     {{"quant", "float"}, {"epochs", 2}, {"lr", 0.05}},
-    {{"quant", "w4a4"}, {"epochs", 1}, {"lr", 0.01}},
-    {{"quant", "w3a3"}, {"epochs", 1}, {"lr", 0.01}},
-    {{"quant", "w2a2"}, {"epochs", 1}, {"lr", 0.01}},
+    {{"quant", "w4a4"}, {"epochs", 1}, {"lr", 0.02}},
+    {{"quant", "w3a3"}, {"epochs", 1}, {"lr", 0.02}},
+    {{"quant", "w2a2"}, {"epochs", 1}, {"lr", 0.02}},
 });
 
 double get_number(space::JsonReader& r, const std::string& key, double fallback, double lo, double hi) {
@@ -70,7 +70,10 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     s.step_size_rule = r.get_string("step_size_rule", s.step_size_rule);
     if (s.step_size_rule != "double" && s.step_size_rule != "min_error" && s.step_size_rule != "data")
       throw r.error("step_size_rule", "expected \"double\", \"min_error\" or \"data\"").value(s.step_size_rule);
-    s.teacher = r.get_string("teacher", s.teacher);
+    // Default teacher: a stage that drops bits from a quantized parent distils from the parent's frozen
+    // supernet (measured best: docs/results.md); others from themselves.
+    const bool quantized_parent = !o.stages.empty() && stage_bits(o.stages.back().quant) >= 2;
+    s.teacher = r.get_string("teacher", quantized_parent && s.quant != "float" && o.distill == "sandwich" ? "parent" : "self");
     if (s.teacher != "self" && s.teacher != "parent" && s.teacher != "float")
       throw r.error("teacher", "expected \"self\", \"parent\" or \"float\"").value(s.teacher);
     if (s.teacher != "self" && (o.stages.empty() || s.quant == "float"))
@@ -81,6 +84,10 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
   if (o.direct_bits == 1) throw node.error("direct_bits", "must be 0 (off) or 2..8").value("1");
   o.direct_epochs = node.get_int_range("direct_epochs", o.direct_epochs, 0, 100000);
   o.direct_lr = node.get_range("direct_lr", o.direct_lr, 0.0, 100.0);
+  o.direct_teacher = node.get_choice("direct_teacher", o.direct_teacher, {"self", "parent"});
+  if (o.direct_teacher != "self" && o.distill == "gpg")
+    throw node.error("direct_teacher", "GPG distils from its own subnets: a frozen teacher needs distill \"sandwich\"")
+        .value(o.direct_teacher);
   if (o.direct_bits > 0 && (o.stages.empty() || o.stages.front().quant != "float"))
     throw node.error("direct_bits",
                      "the direct baseline starts from the float stage: make \"float\" the first stage");
@@ -94,6 +101,7 @@ SupernetStage direct_stage(const SupernetOptions& o) {
   d.quant = wa;
   d.epochs = 0;
   d.lr = o.direct_lr;
+  d.teacher = o.direct_teacher;
   for (const SupernetStage& s : o.stages) {
     if (s.quant == "float") continue;
     if (d.lr == 0) d.lr = s.lr;
@@ -103,7 +111,7 @@ SupernetStage direct_stage(const SupernetOptions& o) {
   if (o.direct_epochs > 0) d.epochs = o.direct_epochs;
   // The folder names every setting of the baseline, so changing one trains a new baseline instead of
   // silently reusing the old result.
-  d.name += fmt::format("-e{}-lr{:g}", d.epochs, d.lr);
+  d.name += fmt::format("-e{}-lr{:g}{}", d.epochs, d.lr, d.teacher == "self" ? "" : "-t" + d.teacher);
   return d;
 }
 

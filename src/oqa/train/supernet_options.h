@@ -19,9 +19,10 @@ struct SupernetStage {
   bool progressive = false;   // progressive shrinking (float stages): largest, then kernel, depth, width
   // Fewer bits than the parent: how the step sizes start ("double": OQA's bit inheritance, "min_error",
   // "data"; train/stage_init.h).
-  std::string step_size_rule = "double";
+  std::string step_size_rule = "data";
   // The in-place distillation teacher: "self" (this supernet's largest subnet), "parent" (the parent stage's
   // supernet, frozen, its largest subnet at the parent's quantization) or "float" (the float stage's).
+  // Read with the default "parent" for a quantized stage after a quantized one (sandwich), else "self".
   std::string teacher = "self";
 };
 
@@ -39,6 +40,7 @@ struct SupernetOptions {
   int direct_bits = 0;  // 0 = no direct baseline
   int64_t direct_epochs = 0;
   double direct_lr = 0;  // 0 = lr of the first quantized stage
+  std::string direct_teacher = "self";  // "parent": distil from the float stage's frozen supernet
 };
 
 // Reads the "supernet" section; stage names must be distinct and quant strings valid.
@@ -47,7 +49,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node);
 // Uniform bit-width of a stage quant string: 0 for "float", b for "w<b>a<b>", -1 for "mixed" or w != a.
 int stage_bits(const std::string& quant);
 
-// The direct baseline stage of `o`, named "direct-w<b>a<b>-e<epochs>-lr<lr>" (its settings in force);
+// The direct baseline stage of `o`, named "direct-w<b>a<b>-e<epochs>-lr<lr>[-t<teacher>]" (its settings);
 // requires o.direct_bits > 0.
 SupernetStage direct_stage(const SupernetOptions& o);
 

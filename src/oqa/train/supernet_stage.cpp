@@ -139,8 +139,10 @@ int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageConte
   const bool gpg = sn.distill == "gpg";
   std::shared_ptr<space::Supernet> teacher;
   if (!links.teacher_checkpoint.empty()) {
-    if (gpg) throw util::input_error("GPG distils from its own subnets; a frozen teacher needs distill \"sandwich\"")
-        .field("supernet.stages." + stage.name + ".teacher").value(stage.teacher);
+    if (gpg)
+      throw util::input_error("GPG distils from its own subnets: a frozen teacher needs distill \"sandwich\"")
+          .field("supernet.stages." + stage.name + ".teacher")
+          .value(stage.teacher);
     teacher = frozen_teacher(net.space_ptr(), links.teacher_checkpoint, links.teacher_quant);
     spdlog::info("{}: distilling from the largest subnet of {} ({})", stage.name, links.teacher_checkpoint,
                  links.teacher_quant);
