@@ -174,7 +174,7 @@ def main():
     plots = set()
     if not check:
         for spec, recs in experiments:
-            if recs and loss_plot(spec, recs):
+            if recs and "arms" in spec and loss_plot(spec, recs):
                 plots.add(spec["name"])
     text = render(experiments, plots)
     path = os.path.join(ROOT, "docs", "results.md")
