@@ -34,9 +34,14 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def train_command(oqa, spec, arm, seed, run_dir, threads=0):
+def machine():
+    return f"{cpu_model()}, {os.cpu_count()} cores"
+
+
+def train_command(oqa, spec, arm, seed, run_dir, threads=0, resume=True):
+    """The `oqa train` command of an arm and seed: --resume when run_dir holds a run (and resume is true)."""
     base = [oqa] + (["--threads", str(threads)] if threads else []) + ["train"]
-    if os.path.exists(os.path.join(run_dir, "config.json")):
+    if resume and os.path.exists(os.path.join(run_dir, "config.json")):
         return base + ["--resume", run_dir]
     if "run_of" in arm:
         arm = next(x for x in spec["arms"] if x["name"] == arm["run_of"])
@@ -65,6 +70,14 @@ def write_atomic(path, obj):
     os.replace(tmp, path)
 
 
+def base_record(spec, arm, seed, run_dir, cmd):
+    """What every record of an arm and seed says, whether the run finished or stopped."""
+    return {"experiment": spec["name"], "arm": arm["name"], "label": arm.get("label", arm["name"]), "seed": seed,
+            "command": " ".join(cmd), "date": datetime.date.today().isoformat(), "machine": machine(),
+            "config": spec["config"], "set": spec.get("set", []) + arm_sets(arm), "args": arm.get("args", []),
+            "run_dir": os.path.relpath(run_dir, ROOT)}
+
+
 def record(spec, arm, seed, run_dir, cmd, seconds):
     with open(os.path.join(run_dir, "summary.json")) as f:
         summary = json.load(f)
@@ -74,11 +87,7 @@ def record(spec, arm, seed, run_dir, cmd, seconds):
                        "largest_top1": st["largest"]["test_top1"], "smallest_top1": st["smallest"]["test_top1"]})
     focus = arm.get("focus", spec.get("focus"))
     chosen = [s for s in stages if focus and (s["stage"] == focus or s["stage"].startswith(focus + "-"))]
-    rec = {"experiment": spec["name"], "arm": arm["name"], "label": arm.get("label", arm["name"]), "seed": seed,
-           "command": " ".join(cmd), "date": datetime.date.today().isoformat(),
-           "machine": f"{cpu_model()}, {os.cpu_count()} cores", "config": spec["config"],
-           "set": spec.get("set", []) + arm_sets(arm), "args": arm.get("args", []),
-           "train_seconds": round(seconds, 1), "run_dir": os.path.relpath(run_dir, ROOT), "stages": stages}
+    rec = dict(base_record(spec, arm, seed, run_dir, cmd), train_seconds=round(seconds, 1), stages=stages)
     if chosen:
         c = chosen[-1]
         rec.update({"stage": c["stage"], "epochs": c["epochs"], "largest_top1": c["largest_top1"],
@@ -107,6 +116,8 @@ def main():
             run_dir = os.path.join(ROOT, "runs", "experiments", a.name, f"{arm.get('run_of', arm['name'])}-s{seed}")
             result = os.path.join(out_dir, f"{arm['name']}-s{seed}.json")
             cmd = train_command(a.oqa, spec, arm, seed, run_dir, a.threads)
+            # The command recorded: the run from scratch, as a reader would type it.
+            fresh = train_command("build/oqa", spec, arm, seed, os.path.relpath(run_dir, ROOT), resume=False)
             print(f"[experiment] {a.name} / {arm['name']} / seed {seed}: {' '.join(cmd)}", flush=True)
             if a.dry_run:
                 continue
@@ -119,19 +130,11 @@ def main():
                     with open(log.name) as f:
                         last = [l.strip() for l in f if l.strip()][-1:] or [""]
                     print(f"[experiment] {arm['name']} seed {seed}: oqa exited {rc}: {last[0]}", flush=True)
-                    write_atomic(result, {"experiment": a.name, "arm": arm["name"], "label": arm.get("label", arm["name"]),
-                                          "seed": seed, "command": " ".join(["build/oqa"] + cmd[1:]),
-                                          "date": datetime.date.today().isoformat(),
-                                          "machine": f"{cpu_model()}, {os.cpu_count()} cores", "config": spec["config"],
-                                          "set": spec.get("set", []) + arm_sets(arm), "exit_code": rc,
-                                          "error": last[0], "run_dir": os.path.relpath(run_dir, ROOT)})
+                    write_atomic(result, dict(base_record(spec, arm, seed, run_dir, fresh), exit_code=rc, error=last[0]))
                     continue
             elif os.path.exists(result):
                 continue
-            first_cmd = train_command(a.oqa, spec, arm, seed, "/nonexistent") if "--resume" in cmd or done else cmd
-            first_cmd = [c if c != "/nonexistent" else os.path.relpath(run_dir, ROOT) for c in first_cmd]
-            first_cmd[0] = "build/oqa"
-            rec = record(spec, arm, seed, run_dir, first_cmd, time.time() - start)
+            rec = record(spec, arm, seed, run_dir, fresh, time.time() - start)
             write_atomic(result, rec)
             print(f"[experiment] {arm['name']} seed {seed}: {rec.get('stage', '?')} largest "
                   f"{rec.get('largest_top1', float('nan')):.2f}% smallest {rec.get('smallest_top1', float('nan')):.2f}% "

@@ -13,7 +13,7 @@ import argparse, datetime, json, os, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from experiment import cpu_model, write_atomic  # noqa: E402
+from experiment import machine, write_atomic  # noqa: E402
 
 
 def oqa(args, threads):
@@ -71,7 +71,7 @@ def main():
             write_atomic(result, {
                 "experiment": a.name, "seed": seed, "bits": b, "stage": stage, "run_dir": os.path.relpath(run, ROOT),
                 "config": config["name"], "date": datetime.date.today().isoformat(),
-                "machine": f"{cpu_model()}, {os.cpu_count()} cores", "macs": macs,
+                "machine": machine(), "macs": macs,
                 "search_budget": "config's search.budgets" if b == 2 else f"macs={macs:.0f}",
                 "stage_epochs": epochs, "supernet_top1": ev["top1"], "retrained_top1": retrained,
                 "command": f"python3 scripts/retrain_compare.py {a.name} {' '.join(os.path.relpath(r, ROOT) for r in a.runs)}"})

@@ -289,6 +289,15 @@ TEST(Pipeline, ConfigErrorsNameTheField) {
     FAIL() << "accepted a misspelt key";
   } catch (const util::Error& e) {
     EXPECT_NE(std::string(e.what()).find("distill"), std::string::npos) << e.what();
+  }  // A frozen teacher with GPG is refused when the config is read, naming the stage's field.
+  config = test::tiny_config();
+  config["supernet"]["distill"] = "gpg";
+  config["supernet"]["stages"][1]["teacher"] = "parent";
+  try {
+    test::experiment_of(config);
+    FAIL() << "accepted a frozen teacher with GPG";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.field_name(), "supernet.stages[1].teacher") << e.what();
   }
 }
 

@@ -1,4 +1,4 @@
-// inherit_bits: step sizes of b'-bit entries from b-bit ones, s_b' = s_b * 2^(b - b'), in every Quantizer.
+// inherit_bits (s_b' = s_b * 2^(b - b') in every Quantizer) and min_error_step_size (least-error steps on weights).
 #include "oqa/quant/bit_inheritance.h"
 
 #include <cmath>
@@ -59,10 +59,6 @@ int inherit_bits(torch::nn::Module& model, int from_bits, int to_bits) {
     throw util::input_error("model has no quantizer with entries to inherit from").field("from_bits").value(std::to_string(from_bits));
   return inherited;
 }
-
-}  // namespace oqa::quant
-
-namespace oqa::quant {
 
 torch::Tensor min_error_step_size(const torch::Tensor& w, const QuantSpec& spec, const torch::Tensor& start,
                                   const torch::Tensor& offset, int points) {

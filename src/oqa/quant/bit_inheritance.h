@@ -15,10 +15,6 @@ namespace oqa::quant {
 // that has entries has none at from_bits, or when no quantizer has one. Returns the number of entries set.
 int inherit_bits(torch::nn::Module& model, int from_bits, int to_bits);
 
-}  // namespace oqa::quant
-
-namespace oqa::quant {
-
 // The step size(s) that minimise the quantization error sum (w - Q(w; s, beta))^2 of the weights w at the
 // levels of `spec` (per tensor: [1]; per channel along spec.axis: [C]), with the offset beta (undefined:
 // 0) kept. Searched over s = f * start for `points` factors f spaced evenly in log between 1/4 and 2 (the

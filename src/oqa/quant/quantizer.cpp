@@ -194,20 +194,23 @@ void QuantizerImpl::pretty_print(std::ostream& stream) const {
   stream << "])";
 }
 
+void for_each_quantizer(torch::nn::Module& model, const std::function<void(QuantizerImpl&)>& fn) {
+  if (auto* self = dynamic_cast<QuantizerImpl*>(&model)) fn(*self);
+  for (const auto& m : model.modules(/*include_self=*/false))
+    if (auto* q = dynamic_cast<QuantizerImpl*>(m.get())) fn(*q);
+}
+
 int64_t clamp_step_sizes(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
   int64_t raised = 0;
-  auto clamp = [&](QuantizerImpl& q) {
+  for_each_quantizer(model, [&](QuantizerImpl& q) {
     for (const QuantSpec& spec : q.specs()) {
       torch::Tensor step = q.entry(spec).step_size;
       const double lo = q.options.min_step();
       raised += (step < lo).sum().item<int64_t>();
       step.clamp_min_(lo);
     }
-  };
-  if (auto* self = dynamic_cast<QuantizerImpl*>(&model)) clamp(*self);
-  for (const auto& m : model.modules(/*include_self=*/false))
-    if (auto* q = dynamic_cast<QuantizerImpl*>(m.get())) clamp(*q);
+  });
   return raised;
 }
 

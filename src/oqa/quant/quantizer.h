@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -86,6 +87,9 @@ class QuantizerImpl : public torch::nn::Cloneable<QuantizerImpl> {
 };
 
 TORCH_MODULE(Quantizer);
+
+// Calls fn on every Quantizer in model's tree, model included (it may be a Quantizer itself).
+void for_each_quantizer(torch::nn::Module& model, const std::function<void(QuantizerImpl&)>& fn);
 
 // Keeps every step size of every Quantizer in model's tree (model included) at or above its options'
 // min_step. Trainers call it after each optimizer step: SGD may push a step size to zero or below, which

@@ -10,16 +10,13 @@ namespace oqa::quant {
 void StepSizeGuard::before_step(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
   entries_.clear();
-  auto remember = [&](QuantizerImpl& q) {
+  for_each_quantizer(model, [&](QuantizerImpl& q) {
     for (const QuantSpec& spec : q.specs()) {
       const torch::Tensor& step = q.entry(spec).step_size;
       if (!step.grad().defined()) continue;  // not used by this step: the optimizer leaves it as it is
       entries_.push_back(Entry{step, step.detach().clone(), q.options.min_step()});
     }
-  };
-  if (auto* self = dynamic_cast<QuantizerImpl*>(&model)) remember(*self);
-  for (const auto& m : model.modules(/*include_self=*/false))
-    if (auto* q = dynamic_cast<QuantizerImpl*>(m.get())) remember(*q);
+  });
 }
 
 StepSizeClamps StepSizeGuard::after_step() {

@@ -51,15 +51,6 @@ int min_error_weights(nn::LayerQuantizerImpl& lq, const torch::Tensor& weight, i
 
 }  // namespace
 
-StepSizeRule parse_step_size_rule(const std::string& text) {
-  if (text == "double") return StepSizeRule::kDouble;
-  if (text == "min_error") return StepSizeRule::kMinError;
-  if (text == "data") return StepSizeRule::kData;
-  throw util::input_error("step-size rule must be \"double\", \"min_error\" or \"data\"")
-      .field("step_size_rule")
-      .value(text);
-}
-
 std::string init_stage(space::Supernet& net, const std::string& previous_quant, const std::string& quant,
                        StepSizeRule rule) {
   const int from = stage_bits(previous_quant), to = stage_bits(quant);

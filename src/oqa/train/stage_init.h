@@ -4,16 +4,9 @@
 #include <string>
 
 #include "oqa/space/supernet.h"
+#include "oqa/train/supernet_options.h"
 
 namespace oqa::train {
-
-// How a stage with fewer bits than its parent sets its step sizes (supernet.stages[i].step_size_rule):
-// kDouble: every b'-bit step size = 2^(b-b') x the b-bit one (OQA); kMinError: weights take the step size of
-// least quantization error on the inherited weights, activations are doubled; kData: LSQ's initialisation
-// from data on first use (2 mean|x| / sqrt(Qp)).
-enum class StepSizeRule { kDouble, kMinError, kData };
-// "double" | "min_error" | "data"; throws oqa::util::Error naming the field otherwise.
-StepSizeRule parse_step_size_rule(const std::string& text);
 
 // Prepares net (holding the previous stage's final weights) for a stage with quantization `quant`:
 // - from "w<b>a<b>" to "w<b'>a<b'>" with b' < b: bit inheritance by `rule` on the searched layers' quantizers

@@ -19,6 +19,8 @@ const nlohmann::json kDefaultStages = nlohmann::json::array({
     {{"quant", "w2a2"}, {"epochs", 1}, {"lr", 0.02}},
 });
 
+const char* const kGpgTeacher = "GPG distils from its own subnets: a frozen teacher needs distill \"sandwich\"";
+
 double get_number(space::JsonReader& r, const std::string& key, double fallback, double lo, double hi) {
   if (!r.has(key)) return fallback;
   const nlohmann::json& v = r.at(key);
@@ -67,9 +69,15 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     if (s.progressive && s.quant != "float")
       throw r.error("progressive", "progressive shrinking trains a float stage; this stage is " + s.quant)
           .value("true");
-    s.step_size_rule = r.get_string("step_size_rule", s.step_size_rule);
-    if (s.step_size_rule != "double" && s.step_size_rule != "min_error" && s.step_size_rule != "data")
-      throw r.error("step_size_rule", "expected \"double\", \"min_error\" or \"data\"").value(s.step_size_rule);
+    const std::string rule = r.get_string("step_size_rule", "data");
+    if (rule == "double")
+      s.step_size_rule = StepSizeRule::kDouble;
+    else if (rule == "min_error")
+      s.step_size_rule = StepSizeRule::kMinError;
+    else if (rule == "data")
+      s.step_size_rule = StepSizeRule::kData;
+    else
+      throw r.error("step_size_rule", "expected \"double\", \"min_error\" or \"data\"").value(rule);
     // Default teacher: a stage that drops bits from a quantized parent distils from the parent's frozen
     // supernet (measured best: docs/results.md); others from themselves.
     const bool quantized_parent = !o.stages.empty() && stage_bits(o.stages.back().quant) >= 2;
@@ -78,6 +86,8 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
       throw r.error("teacher", "expected \"self\", \"parent\" or \"float\"").value(s.teacher);
     if (s.teacher != "self" && (o.stages.empty() || s.quant == "float"))
       throw r.error("teacher", "a frozen teacher needs a quantized stage after the first").value(s.teacher);
+    if (s.teacher != "self" && o.distill == "gpg")
+      throw r.error("teacher", kGpgTeacher).value(s.teacher);
     o.stages.push_back(s);
   });
   o.direct_bits = static_cast<int>(node.get_int_range("direct_bits", o.direct_bits, 0, 8));
@@ -85,9 +95,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
   o.direct_epochs = node.get_int_range("direct_epochs", o.direct_epochs, 0, 100000);
   o.direct_lr = node.get_range("direct_lr", o.direct_lr, 0.0, 100.0);
   o.direct_teacher = node.get_choice("direct_teacher", o.direct_teacher, {"self", "parent"});
-  if (o.direct_teacher != "self" && o.distill == "gpg")
-    throw node.error("direct_teacher", "GPG distils from its own subnets: a frozen teacher needs distill \"sandwich\"")
-        .value(o.direct_teacher);
+  if (o.direct_teacher != "self" && o.distill == "gpg") throw node.error("direct_teacher", kGpgTeacher).value(o.direct_teacher);
   if (o.direct_bits > 0 && (o.stages.empty() || o.stages.front().quant != "float"))
     throw node.error("direct_bits",
                      "the direct baseline starts from the float stage: make \"float\" the first stage");

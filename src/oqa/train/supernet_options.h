@@ -9,6 +9,12 @@
 
 namespace oqa::train {
 
+// How a stage with fewer bits than its parent sets its step sizes (supernet.stages[i].step_size_rule):
+// kDouble: every b'-bit step size = 2^(b-b') x the b-bit one (OQA); kMinError: weights take the step size of
+// least quantization error on the inherited weights, activations are doubled; kData: LSQ's initialisation
+// from data on first use (2 mean|x| / sqrt(Qp)). Applied by init_stage (train/stage_init.h).
+enum class StepSizeRule { kDouble, kMinError, kData };
+
 // One training stage of the supernet pipeline; its folder under the run directory is `name`.
 struct SupernetStage {
   std::string name;   // "float", "w4a4", ... (default: quant), or "direct-w2a2-e3-lr0.02" for the direct baseline
@@ -17,9 +23,8 @@ struct SupernetStage {
   double lr = 0.05;
   double warmup_epochs = -1;  // < 0: train.warmup_epochs
   bool progressive = false;   // progressive shrinking (float stages): largest, then kernel, depth, width
-  // Fewer bits than the parent: how the step sizes start ("double": OQA's bit inheritance, "min_error",
-  // "data"; train/stage_init.h).
-  std::string step_size_rule = "data";
+  // Fewer bits than the parent: how the step sizes start ("double" | "min_error" | "data").
+  StepSizeRule step_size_rule = StepSizeRule::kData;
   // The in-place distillation teacher: "self" (this supernet's largest subnet), "parent" (the parent stage's
   // supernet, frozen, its largest subnet at the parent's quantization) or "float" (the float stage's).
   // Read with the default "parent" for a quantized stage after a quantized one (sandwich), else "self".

@@ -82,7 +82,7 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
       metrics.truncate_after(stage.name, 0);  // records of an attempt that died before its first checkpoint
       if (!parent.empty()) load_checkpoint(stage_checkpoint(run_dir, parent), *net, nullptr, /*restore_rng=*/false);
       init = init_stage(*net, parent.empty() ? "" : find_stage(stages, parent).quant, stage.quant,
-                        parse_step_size_rule(stage.step_size_rule));
+                        stage.step_size_rule);
       util::ensure_dir(stage_dir(run_dir, stage.name));
       util::write_json(stage_dir(run_dir, stage.name) + "/init.json", {{"init", init}, {"parent", parent}});
     }
