@@ -349,3 +349,47 @@ TEST(Pipeline, ShortStagesTrainUpToTheMinimumSteps) {
   EXPECT_EQ(train::trained_epochs(0, 35, 300), 0);
   EXPECT_EQ(train::trained_epochs(2, 35, 0), 2);
 }
+
+// schedule = "continue": the stage's learning rate continues its parent's cosine (by hand, 10 steps per
+// epoch, warm-up 0.5 epochs of w4a4 = 5 steps, chain w4a4 + w3a3 + w2a2 = 10 + 10 + 20 steps); the float stage
+// and the direct baseline (not in the list) keep their own. "continue" on the first stage or an unknown value
+// is refused naming the field.
+TEST(Pipeline, ContinuedScheduleSpansTheChainOfStages) {
+  nlohmann::json config = test::tiny_config();
+  config["supernet"]["stages"] = nlohmann::json::parse(R"([
+      {"quant": "float", "epochs": 2, "lr": 0.1},
+      {"quant": "w4a4", "epochs": 1, "lr": 0.02, "warmup_epochs": 0.5},
+      {"quant": "w3a3", "epochs": 1, "lr": 0.5, "schedule": "continue"},
+      {"quant": "w2a2", "epochs": 2, "lr": 0.5, "warmup_epochs": 3, "schedule": "continue"}])");
+  config["supernet"]["direct_bits"] = 2;
+  const train::Experiment e = test::experiment_of(config);
+  const auto& st = e.supernet.stages;
+  const auto sched = [&](const train::SupernetStage& s) { return train::stage_schedule(e.supernet, s, e.train, 10); };
+  EXPECT_EQ(sched(st[0]).total_steps, 20);
+  EXPECT_DOUBLE_EQ(sched(st[0]).base_lr, 0.1);
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_DOUBLE_EQ(sched(st[i]).base_lr, 0.02) << i;
+    EXPECT_EQ(sched(st[i]).warmup_steps, 5) << i;
+    EXPECT_EQ(sched(st[i]).total_steps, 40) << i;
+  }
+  EXPECT_EQ(sched(st[1]).offset_steps, 0);
+  EXPECT_EQ(sched(st[2]).offset_steps, 10);
+  EXPECT_EQ(sched(st[3]).offset_steps, 20);
+  const double t = (10.0 - 5.0) / 35.0;  // w3a3's first step: step 10 of the chain, 5 after the warm-up
+  EXPECT_NEAR(train::CosineSchedule(sched(st[2])).lr_at(0), 0.01 * (1 + std::cos(M_PI * t)), 1e-12);
+  EXPECT_DOUBLE_EQ(train::CosineSchedule(sched(st[2])).lr_at(0), train::CosineSchedule(sched(st[1])).lr_at(10));
+  train::SupernetStage direct = train::direct_stage(e.supernet);
+  direct.epochs = 3;
+  EXPECT_EQ(sched(direct).total_steps, 30);
+  EXPECT_EQ(sched(direct).offset_steps, 0);
+  for (const char* bad : {"first", "value"}) {
+    nlohmann::json c = test::tiny_config();
+    c["supernet"]["stages"][bad[0] == 'f' ? 0 : 1]["schedule"] = bad[0] == 'f' ? "continue" : "keep";
+    try {
+      test::experiment_of(c);
+      FAIL() << "accepted " << bad;
+    } catch (const util::Error& err) {
+      EXPECT_EQ(err.field_name(), std::string("supernet.stages[") + (bad[0] == 'f' ? "0" : "1") + "].schedule");
+    }
+  }
+}

@@ -6,7 +6,8 @@
 
 namespace oqa::train {
 
-double CosineSchedule::lr_at(int64_t step) const {
+double CosineSchedule::lr_at(int64_t stage_step) const {
+  const int64_t step = stage_step + o_.offset_steps;
   if (o_.warmup_steps > 0 && step < o_.warmup_steps)
     return o_.base_lr * static_cast<double>(step + 1) / static_cast<double>(o_.warmup_steps);
   const int64_t decay_steps = std::max<int64_t>(1, o_.total_steps - o_.warmup_steps);

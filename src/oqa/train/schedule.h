@@ -10,6 +10,9 @@ struct ScheduleOptions {
   double min_lr = 0.0;
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;
+  // Steps of the same curve already taken by earlier stages: lr_at(step) is the curve at offset_steps + step
+  // (a stage that continues its parent's cosine instead of restarting it).
+  int64_t offset_steps = 0;
 };
 
 class CosineSchedule {

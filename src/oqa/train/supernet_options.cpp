@@ -65,6 +65,12 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     s.epochs = space::get_int_in(r, "epochs", s.epochs, 0, 100000);
     s.lr = get_number(r, "lr", s.lr, 0.0, 100.0);
     s.warmup_epochs = get_number(r, "warmup_epochs", s.warmup_epochs, -1.0, 1e5);
+    const std::string schedule = r.get_string("schedule", "restart");
+    if (schedule != "restart" && schedule != "continue")
+      throw r.error("schedule", "expected \"restart\" or \"continue\"").value(schedule);
+    s.continue_schedule = schedule == "continue";
+    if (s.continue_schedule && o.stages.empty())
+      throw r.error("schedule", "the first stage has no schedule to continue").value(schedule);
     s.progressive = r.get_bool("progressive", s.progressive);
     if (s.progressive && s.quant != "float")
       throw r.error("progressive", "progressive shrinking trains a float stage; this stage is " + s.quant)

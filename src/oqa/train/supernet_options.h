@@ -22,6 +22,10 @@ struct SupernetStage {
   int64_t epochs = 1;
   double lr = 0.05;
   double warmup_epochs = -1;  // < 0: train.warmup_epochs
+  // "continue" (schedule = continue): no restart; the stage's learning rate continues the parent's cosine, as
+  // if the chain of stages from the last restarting one were one cosine over all their steps (that stage's lr
+  // and warm-up; this stage's lr and warmup_epochs are not used).
+  bool continue_schedule = false;
   bool progressive = false;   // progressive shrinking (float stages): largest, then kernel, depth, width
   // Fewer bits than the parent: how the step sizes start ("double" | "min_error" | "data").
   StepSizeRule step_size_rule = StepSizeRule::kData;

@@ -1,6 +1,7 @@
 // Stage training: TrainLoop around sandwich_step / gpg_step with per-step subnet sampling.
 #include "oqa/train/supernet_stage.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -81,6 +82,38 @@ int64_t trained_epochs(int64_t epochs, int64_t steps_per_epoch, int64_t min_step
   return std::max(epochs, (min_steps + steps_per_epoch - 1) / steps_per_epoch);
 }
 
+ScheduleOptions stage_schedule(const SupernetOptions& sn, const SupernetStage& stage, const TrainOptions& train,
+                               int64_t steps_per_epoch) {
+  const auto steps_of = [&](const SupernetStage& s) {
+    return trained_epochs(s.epochs, steps_per_epoch, sn.min_stage_steps) * steps_per_epoch;
+  };
+  const auto it = std::find_if(sn.stages.begin(), sn.stages.end(),
+                               [&](const SupernetStage& s) { return s.name == stage.name; });
+  size_t first = 0, last = 0;  // the chain sharing one cosine, as indices into sn.stages
+  if (it != sn.stages.end()) {
+    const size_t i = static_cast<size_t>(it - sn.stages.begin());
+    first = last = i;
+    while (first > 0 && sn.stages[first].continue_schedule) --first;
+    while (last + 1 < sn.stages.size() && sn.stages[last + 1].continue_schedule) ++last;
+  }
+  const SupernetStage& head = it != sn.stages.end() ? sn.stages[first] : stage;
+  ScheduleOptions o;
+  o.base_lr = head.lr;
+  o.min_lr = train.min_lr;
+  const double warmup = head.warmup_epochs >= 0 ? head.warmup_epochs : train.warmup_epochs;
+  o.warmup_steps = static_cast<int64_t>(std::llround(warmup * steps_per_epoch));
+  int64_t total = steps_of(stage);
+  if (it != sn.stages.end()) {
+    total = 0;
+    for (size_t k = first; k <= last; ++k) {
+      if (&sn.stages[k] == &*it) o.offset_steps = total;
+      total += steps_of(sn.stages[k]);
+    }
+  }
+  o.total_steps = std::max<int64_t>(1, total);
+  return o;
+}
+
 int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links) {
   const Experiment& e = ctx.experiment;
   data::LoaderOptions lo = e.loader;
@@ -97,12 +130,10 @@ int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageConte
   if (epochs != stage.epochs)
     spdlog::info("{}: {} epoch(s) of {} steps is under supernet.min_stage_steps = {}: training {} epochs", stage.name,
                  stage.epochs, per_epoch, e.supernet.min_stage_steps, epochs);
-  ScheduleOptions sched;
-  sched.base_lr = stage.lr;
-  sched.min_lr = e.train.min_lr;
-  const double warmup = stage.warmup_epochs >= 0 ? stage.warmup_epochs : e.train.warmup_epochs;
-  sched.warmup_steps = static_cast<int64_t>(std::llround(warmup * per_epoch));
-  sched.total_steps = std::max<int64_t>(1, epochs * per_epoch);
+  const ScheduleOptions sched = stage_schedule(e.supernet, stage, e.train, per_epoch);
+  if (stage.continue_schedule)
+    spdlog::info("{}: continues the cosine schedule at step {} of {} (lr {:.4g})", stage.name, sched.offset_steps,
+                 sched.total_steps, CosineSchedule(sched).lr_at(0));
 
   StageOptions so;
   so.stage = stage.name;

@@ -10,6 +10,7 @@
 #include "oqa/space/supernet.h"
 #include "oqa/train/experiment.h"
 #include "oqa/train/metrics.h"
+#include "oqa/train/schedule.h"
 #include "oqa/train/subnet_eval.h"
 #include "oqa/train/supernet_options.h"
 
@@ -50,6 +51,12 @@ int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageConte
 // The epochs a stage trains: its configured epochs, raised (unless 0) until they make at least min_steps
 // optimizer steps, so a stage on a small dataset (35 steps per epoch on 5000 images) still has room to adapt.
 int64_t trained_epochs(int64_t epochs, int64_t steps_per_epoch, int64_t min_steps);
+
+// The learning-rate schedule of `stage` (one of sn.stages, or the direct baseline): its own warm-up and cosine,
+// or, when it continues its parent's (continue_schedule), its part of one cosine over the chain of stages from
+// the last restarting one to the last continuing one after it (that first stage's lr and warm-up).
+ScheduleOptions stage_schedule(const SupernetOptions& sn, const SupernetStage& stage, const TrainOptions& train,
+                               int64_t steps_per_epoch);
 
 // Top-1 of the largest and smallest subnet at the stage's quantization, BN recalibrated, on validation (when
 // the split has one) and test: {"largest": {"val_top1", "test_top1"}, "smallest": {...}}.
