@@ -11,7 +11,7 @@ With --subnet largest (or smallest) no search runs: the space's largest (smalles
 bit-width, with that static architecture retrained alone for the same epochs (records largest-w<b>-s<seed>.json).
 
 usage: scripts/retrain_compare.py NAME RUN_DIR [RUN_DIR ...] [--bits 2,3,4] [--subnet searched|largest|smallest]
-                                  [--threads 1]
+                                  [--threads 1] [--oqa BINARY]
 """
 import argparse, datetime, json, os, subprocess, sys
 
@@ -20,8 +20,11 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from experiment import machine, write_atomic  # noqa: E402
 
 
+OQA = os.path.join(ROOT, "build", "oqa")
+
+
 def oqa(args, threads):
-    cmd = [os.path.join(ROOT, "build", "oqa")] + (["--threads", str(threads)] if threads else []) + ["--quiet"] + args
+    cmd = [OQA] + (["--threads", str(threads)] if threads else []) + ["--quiet"] + args
     print("[retrain] " + " ".join(cmd[1:]), flush=True)
     out = subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
     return out
@@ -34,7 +37,10 @@ def main():
     ap.add_argument("--bits", default="2,3,4")
     ap.add_argument("--subnet", default="searched", choices=["searched", "largest", "smallest"])
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--oqa", default=OQA, help="the oqa binary (default build/oqa)")
     a = ap.parse_args()
+    global OQA
+    OQA = a.oqa
     fixed = a.subnet != "searched"
     out_dir = os.path.join(ROOT, "docs", "results", a.name)
     first = json.load(open(os.path.join(a.runs[0], "config.json")))

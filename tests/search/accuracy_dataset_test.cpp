@@ -24,7 +24,7 @@ double fake_top1(const space::Space& space, const space::Subnet& s) {
 
 TEST(AccuracyDataset, SubnetListIsDeterministicAndStartsWithLargestAndSmallest) {
   auto space = test::small_space();
-  auto norm = [&](space::Subnet s) { return train::apply_stage_quant(*space, std::move(s), "w2a2"); };
+  auto norm = [&](space::Subnet s) { return space::apply_stage_quant(*space, std::move(s), "w2a2"); };
   const auto a = search::accuracy_subnets(*space, 30, 9, norm), b = search::accuracy_subnets(*space, 40, 9, norm);
   ASSERT_EQ(a.size(), 30u);
   EXPECT_EQ(a[0], norm(space->largest()));

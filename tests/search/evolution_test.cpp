@@ -270,7 +270,7 @@ TEST(Evolution, RandomSearchRespectsBudgetsAndCountsEvaluations) {
 TEST(Evolution, ImpossibleBudgetNamesTheSmallestAchievableValue) {
   Fixture f;
   const double smallest =
-      cost::count(*f.space, train::apply_stage_quant(*f.space, f.space->smallest(), "w4a4")).macs;
+      cost::count(*f.space, space::apply_stage_quant(*f.space, f.space->smallest(), "w4a4")).macs;
   search::EvolutionOptions o;
   try {
     search::evolve(f.problem(smallest * 0.5), o);

@@ -8,7 +8,7 @@
 
 #include "oqa/space/make_space.h"
 #include "oqa/space/space.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "oqa/util/config.h"
 #include "train_supernet/supernet_test_support.h"
 
@@ -33,7 +33,7 @@ inline std::vector<space::Subnet> all_subnets(const space::Space& space, const s
   std::vector<size_t> digit(arch.size(), 0);
   while (true) {
     for (size_t k = 0; k < arch.size(); ++k) values[arch[k]] = genes[arch[k]].choices[digit[k]];
-    space::Subnet s = train::apply_stage_quant(space, space.from_gene_values(values), quant);
+    space::Subnet s = space::apply_stage_quant(space, space.from_gene_values(values), quant);
     if (seen.insert(space.hash(s)).second) out.push_back(s);
     size_t k = 0;
     while (k < arch.size() && ++digit[k] == genes[arch[k]].choices.size()) digit[k++] = 0;

@@ -47,6 +47,23 @@ TEST(TrainLoop, CrashedAndResumedRunEqualsUninterrupted) {
   EXPECT_EQ(logged_steps(b.dir), logged_steps(a.dir));  // redone steps logged once
 }
 
+// A fractional stage (1.5 epochs of 7 batches) trains round(10.5) = 11 steps: one whole epoch and 4 batches of
+// the second, ends finished, and a crash inside the cut epoch resumes to the same weights.
+TEST(TrainLoop, FractionalEpochsStopAtTheirStepCount) {
+  TestDir a_dir, b_dir;
+  TinyStage a{a_dir.path.string()};
+  a.epochs = 1.5;
+  const torch::Tensor reference = flat_state(*a.run());
+  const CheckpointMeta meta = read_checkpoint_meta(a.dir + "/float/checkpoints/last.pt");
+  EXPECT_EQ(meta.step, 11);
+  EXPECT_EQ(meta.epoch, 2);
+  EXPECT_EQ(meta.extra.value("done", false), true);
+  TinyStage b{b_dir.path.string()};
+  b.epochs = 1.5;
+  EXPECT_THROW(b.run(10), std::runtime_error);  // after the checkpoint at step 9, inside the cut epoch
+  EXPECT_TRUE(torch::equal(flat_state(*b.run()), reference));
+}
+
 TEST(TrainLoop, ResumeWithoutWorkersMatchesTooAndFinishedStageIsNotRerun) {
   TestDir a_dir, b_dir;
   TinyStage a{a_dir.path.string()};

@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -42,7 +43,7 @@ inline torch::Tensor flat_state(torch::nn::Module& m) {
 struct TinyStage {
   std::string dir;
   std::string hash = "hash-a";
-  int64_t epochs = 2;
+  double epochs = 2;
   int64_t checkpoint_every = 3;
   int workers = 2;
 
@@ -65,7 +66,7 @@ struct TinyStage {
     ScheduleOptions so;
     so.base_lr = 0.1;
     so.warmup_steps = 2;
-    so.total_steps = epochs * loader.batches_per_epoch();
+    so.total_steps = std::llround(epochs * static_cast<double>(loader.batches_per_epoch()));
     StageOptions st;
     st.stage = "float";
     st.dir = dir + "/float";

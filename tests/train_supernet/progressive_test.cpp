@@ -11,7 +11,7 @@
 #include "oqa/space/make_space.h"
 #include "oqa/train/channel_sort.h"
 #include "oqa/train/progressive.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "space/tiny_spaces.h"
 
 using namespace oqa;
@@ -40,7 +40,7 @@ TEST(ProgressiveShrinking, PhasesMakeOneMoreDimensionElasticEach) {
   for (int phase = 0; phase < 4; ++phase) {
     std::map<std::string, std::set<int64_t>> seen_below_max;  // dimension -> values other than the largest
     for (uint64_t seed = 0; seed < 30; ++seed) {
-      const auto subnets = train::sandwich_subnets(*mbv3, "float", 2, seed, [&](const space::Subnet& s) {
+      const auto subnets = space::sandwich_subnets(*mbv3, "float", 2, seed, [&](const space::Subnet& s) {
         return train::restrict_to_phase(*mbv3, s, plan, phase);
       });
       for (const space::Subnet& s : subnets) {

@@ -6,7 +6,7 @@
 
 #include "oqa/train/gpg.h"
 #include "oqa/train/sandwich.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "oqa/train/wdr_loss.h"
 #include "supernet_test_support.h"
 
@@ -25,7 +25,7 @@ struct StepFixture : ::testing::Test {
     train::Experiment e = test::experiment_of(test::tiny_config());
     net = space::make_supernet(e.space);
     net->train();
-    subnets = train::sandwich_subnets(*e.space, "w4a4", 2, 11);
+    subnets = space::sandwich_subnets(*e.space, "w4a4", 2, 11);
     batch.images = torch::randn({12, 1, 16, 16});
     batch.labels = torch::randint(0, 10, {12});
     // First use initialises step sizes from data; do it once so both computations see the same values.
@@ -131,8 +131,8 @@ TEST_F(StepFixture, WdrTermAddsItsGradient) {
 TEST(SubnetSampler, LargestRandomSmallestAtTheStageQuantAndSeeded) {
   train::Experiment e = test::experiment_of(test::tiny_config());
   const auto& space = *e.space;
-  auto a = train::sandwich_subnets(space, "w3a3", 3, 42);
-  auto b = train::sandwich_subnets(space, "w3a3", 3, 42);
+  auto a = space::sandwich_subnets(space, "w3a3", 3, 42);
+  auto b = space::sandwich_subnets(space, "w3a3", 3, 42);
   ASSERT_EQ(a.size(), 5u);
   EXPECT_EQ(a, b);
   EXPECT_EQ(a.front(), space.with_quant(space.largest(), "w3a3"));
@@ -140,12 +140,12 @@ TEST(SubnetSampler, LargestRandomSmallestAtTheStageQuantAndSeeded) {
   for (const auto& s : a)
     for (const auto& q : s.quant) EXPECT_EQ(q.weight_bits, 3);
   bool differs = false;
-  for (uint64_t seed = 0; seed < 8 && !differs; ++seed) differs = train::sandwich_subnets(space, "w3a3", 3, seed) != a;
+  for (uint64_t seed = 0; seed < 8 && !differs; ++seed) differs = space::sandwich_subnets(space, "w3a3", 3, seed) != a;
   EXPECT_TRUE(differs);
   // "mixed" keeps the sampled bit-widths: across draws several appear.
   std::set<int> bits;
   for (uint64_t seed = 0; seed < 8; ++seed)
-    for (const auto& s : train::sandwich_subnets(space, "mixed", 2, seed))
+    for (const auto& s : space::sandwich_subnets(space, "mixed", 2, seed))
       for (const auto& q : s.quant) bits.insert(q.weight_bits);
   EXPECT_GE(bits.size(), 2u);
 }

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "oqa/cli/commands.h"
-#include "oqa/deploy/export.h"
+#include "oqa/pipeline/export_run.h"
 #include "oqa/deploy/onnx_export.h"
 #include "oqa/deploy/oqa_format.h"
 #include "oqa/util/atomic_file.h"
@@ -15,13 +15,13 @@ namespace oqa::cli {
 namespace {
 
 struct ExportArgs {
-  deploy::ExportSource source;
+  pipeline::ExportSource source;
   std::string format = "all", out, payload = "zlib";
   bool json = false;
 };
 
 int run_export(const ExportArgs& a) {
-  deploy::DeployModel m = deploy::export_subnet(a.source);
+  deploy::DeployModel m = pipeline::export_subnet(a.source);
   const std::string stage = m.info.at("stage").get<std::string>();
   const std::string out = a.out.empty() ? a.source.run + "/export/" + stage : a.out;
   util::ensure_dir(out);

@@ -6,7 +6,8 @@
 
 #include "oqa/cli/commands.h"
 #include "oqa/search/budget.h"
-#include "oqa/search/search_run.h"
+#include "oqa/pipeline/run_config.h"
+#include "oqa/pipeline/search_run.h"
 #include "oqa/train/run_reader.h"
 #include "oqa/util/config.h"
 #include "oqa/util/error.h"
@@ -33,8 +34,8 @@ void print_row(const char* label, const util::Json& m) {
 
 int run_search(const SearchArgs& a) {
   train::LoadedRun run = train::load_run(a.run, a.stage);
-  search::SearchRequest req;
-  req.options = run.experiment.search;
+  pipeline::SearchRequest req;
+  req.options = pipeline::read_run_search_options(a.run);
   search::SearchOptions& o = req.options;
   if (a.samples >= 0) o.samples = a.samples;
   if (a.val_images >= 0) o.val_images = a.val_images;
@@ -54,7 +55,7 @@ int run_search(const SearchArgs& a) {
   req.out_dir = a.out;
   req.plot = !a.no_plot;
 
-  const util::Json s = search::run_search(run, a.run, req);
+  const util::Json s = pipeline::run_search(run, a.run, req);
   if (a.json) {
     std::printf("%s\n", s.dump(2).c_str());
     return 0;

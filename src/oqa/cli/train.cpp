@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "oqa/cli/commands.h"
+#include "oqa/pipeline/run_config.h"
 #include "oqa/train/experiment.h"
 #include "oqa/train/float_baseline.h"
 #include "oqa/train/retrain.h"
@@ -45,9 +46,9 @@ int run_retrain(const TrainArgs& a) {
   o.lr = a.lr;
   o.from_scratch = a.from_scratch;
   const nlohmann::json r = train::retrain_subnet(e, a.run, o);
-  std::printf("retrained %s at %s for %lld epochs: test top-1 %.2f%%\nresult: %s/result.json\n",
-              a.subnet.c_str(), r["quant"].get<std::string>().c_str(),
-              static_cast<long long>(r["epochs"].get<int64_t>()), r["test_top1"].get<double>(),
+  std::printf("retrained %s at %s for %g epochs: test top-1 %.2f%%\nresult: %s/result.json\n",
+              a.subnet.c_str(), r["quant"].get<std::string>().c_str(), r["epochs"].get<double>(),
+              r["test_top1"].get<double>(),
               r["dir"].get<std::string>().c_str());
   return 0;
 }
@@ -60,8 +61,8 @@ void print_supernet_summary(const nlohmann::json& summary) {
       const auto& r = s[which];
       return r.contains("test_top1") ? r["test_top1"].get<double>() : 0.0;
     };
-    std::printf("%-14s %-6s %6lld  %14.2f%%  %14.2f%%\n", s["stage"].get<std::string>().c_str(),
-                s["quant"].get<std::string>().c_str(), static_cast<long long>(s["epochs"].get<int64_t>()),
+    std::printf("%-14s %-6s %6g  %14.2f%%  %14.2f%%\n", s["stage"].get<std::string>().c_str(),
+                s["quant"].get<std::string>().c_str(), s["epochs"].get<double>(),
                 top1("largest"), top1("smallest"));
   }
 }
@@ -92,7 +93,7 @@ int run_train(const TrainArgs& a) {
     if (a.bits) config.set("supernet.direct_bits=" + std::to_string(a.bits));
   }
   if (a.from_scratch && !a.bits) throw util::usage_error("--from-scratch needs --bits B (the direct baseline's bits)");
-  train::Experiment e = train::read_experiment(config);
+  train::Experiment e = pipeline::read_run_config(config).experiment;
   if (a.resume.empty()) {
     run_dir = a.out.empty() ? default_run_dir(e.name) : a.out;
     if (fs::exists(run_dir + "/config.json")) {

@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "oqa/deploy/export.h"
+#include "oqa/deploy/deploy_model.h"
 #include "oqa/deploy/int_runtime.h"
 #include "oqa/deploy/oqa_format.h"
 #include "oqa/deploy/ort_bridge.h"

@@ -23,4 +23,7 @@ struct DeployModel {
   int64_t classes() const;  // output width of the last layer
 };
 
+// The same model with every quantized weight turned back to float32 (the size a float export would have).
+DeployModel float_weights(const DeployModel& m);
+
 }  // namespace oqa::deploy

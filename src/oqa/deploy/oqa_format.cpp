@@ -362,11 +362,6 @@ class Reader {
 
 }  // namespace
 
-int64_t DeployModel::classes() const {
-  OQA_ASSERT(!model.layers().empty(), "deploy model has no layers");
-  return model.out_channels(static_cast<int>(model.layers().size()) - 1);
-}
-
 std::string encode_oqa(const DeployModel& m, PayloadCompression c) {
   Payload payload;  // the float arrays start after every packed weight
   for (const nn::StaticLayer& l : m.model.layers())

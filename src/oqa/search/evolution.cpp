@@ -9,7 +9,7 @@
 #include <unordered_set>
 
 #include "oqa/search/pareto.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "oqa/util/error.h"
 
 namespace oqa::search {
@@ -290,7 +290,7 @@ std::vector<std::pair<size_t, int64_t>> stage_fixed_genes(const space::Space& sp
 std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space& space,
                                                              const std::string& quant) {
   if (quant == "mixed") return [](space::Subnet s) { return s; };
-  const std::vector<space::LayerQuant> q = train::apply_stage_quant(space, space.largest(), quant).quant;
+  const std::vector<space::LayerQuant> q = space::apply_stage_quant(space, space.largest(), quant).quant;
   return [q](space::Subnet s) {
     s.quant = q;
     return s;

@@ -147,4 +147,6 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
   return meta;
 }
 
+std::string checkpoint_file(const std::string& stage_dir) { return stage_dir + "/checkpoints/last.pt"; }
+
 }  // namespace oqa::train

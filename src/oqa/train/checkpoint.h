@@ -35,4 +35,7 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
 // Reads only the header.
 CheckpointMeta read_checkpoint_meta(const std::string& path);
 
+// The checkpoint file of a stage folder: <stage_dir>/checkpoints/last.pt (the one place that names it).
+std::string checkpoint_file(const std::string& stage_dir);
+
 }  // namespace oqa::train

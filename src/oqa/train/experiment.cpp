@@ -65,14 +65,13 @@ Experiment read_experiment(util::Config& config) {
   if (root.has("space")) {  // supernet pipeline
     e.space = space::make_space(root.child("space"));
     e.supernet = read_supernet_options(root.child("supernet"));
-    e.search = search::read_search_options(root.child("search"));
   } else {
     auto model = root.child("model");
     e.model.kind = model.get_choice("kind", e.model.kind, {"baseline-cnn"});
     e.model.width = model.get_int_range("width", e.model.width, 1, 4096);
   }
   read_train(root.child("train"), e.train);
-  config.check_unknown();
+  config.check_unknown({"search"});
 
   e.loader.seed = e.seed;
   if (e.loader.transform.mean.empty())

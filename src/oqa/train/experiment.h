@@ -6,7 +6,6 @@
 
 #include "oqa/data/loader.h"
 #include "oqa/data/registry.h"
-#include "oqa/search/search_options.h"
 #include "oqa/space/space.h"
 #include "oqa/train/optimizer.h"
 #include "oqa/train/supernet_options.h"
@@ -40,7 +39,6 @@ struct Experiment {
   ModelOptions model;                       // float baseline (configs without a "space" section)
   std::shared_ptr<const space::Space> space;  // set when the config has a "space" section: supernet pipeline
   SupernetOptions supernet;                 // the "supernet" section (read only with a space)
-  search::SearchOptions search;             // the "search" section (read only with a space)
   TrainOptions train;
   util::Json resolved;         // the whole config with defaults filled in (written to <run>/config.json)
   std::string hash;            // of the settings that define the run (not workers or logging)
@@ -48,7 +46,8 @@ struct Experiment {
   bool is_supernet() const { return space != nullptr; }
 };
 
-// Reads every section, fills defaults, then fails on any key nobody read.
+// Reads every section but "search" (read by the search module: pipeline::read_run_config reads both), fills
+// defaults, then fails on any other key nobody read.
 Experiment read_experiment(util::Config& config);
 
 }  // namespace oqa::train

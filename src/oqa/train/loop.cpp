@@ -4,6 +4,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -32,7 +33,7 @@ TrainLoop::TrainLoop(StageOptions options, torch::nn::Module& model, torch::opti
     : o_(std::move(options)), model_(model), optimizer_(optimizer), schedule_(schedule), loader_(loader),
       metrics_(metrics) {}
 
-std::string TrainLoop::checkpoint_path() const { return o_.dir + "/checkpoints/last.pt"; }
+std::string TrainLoop::checkpoint_path() const { return checkpoint_file(o_.dir); }
 
 std::string TrainLoop::last_good_checkpoint() const {
   if (std::filesystem::exists(checkpoint_path())) return checkpoint_path();
@@ -63,6 +64,15 @@ bool TrainLoop::resume() {
   return true;
 }
 
+int64_t TrainLoop::total_steps() const {
+  return static_cast<int64_t>(std::llround(o_.epochs * static_cast<double>(loader_.batches_per_epoch())));
+}
+
+int64_t TrainLoop::total_epochs() const {
+  const int64_t per_epoch = std::max<int64_t>(1, loader_.batches_per_epoch());
+  return (total_steps() + per_epoch - 1) / per_epoch;
+}
+
 void TrainLoop::save(bool done) {
   CheckpointMeta meta;
   meta.config_hash = o_.config_hash;
@@ -83,16 +93,20 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
   const int64_t per_epoch = loader_.batches_per_epoch();
   quant::StepSizeGuard guard(o_.step_size_max_change);
 
-  while (epoch_ < o_.epochs) {
+  const int64_t total = total_steps(), epochs = total_epochs();
+  while (epoch_ < epochs) {
     model_.train();
     loader_.start_epoch(epoch_, batch_);
-    util::Progress progress(fmt::format("{} epoch {}/{}", o_.stage, epoch_ + 1, o_.epochs), per_epoch - batch_,
+    const int64_t batches = std::min(per_epoch, total - epoch_ * per_epoch);  // the last epoch may be cut short
+    util::Progress progress(fmt::format("{} epoch {}/{}", o_.stage, epoch_ + 1, epochs), batches - batch_,
                             "batch", 15.0);
     double loss_sum = 0;
     int64_t loss_n = 0, images = 0;
     quant::StepSizeClamps clamps;
     auto window_start = std::chrono::steady_clock::now();
-    while (auto batch = loader_.next()) {
+    while (batch_ < batches) {
+      auto batch = loader_.next();
+      if (!batch) break;
       torch::manual_seed(step_seed(o_.seed, o_.stage, step_));
       const double lr = schedule_.lr_at(step_);
       set_lr(optimizer_, lr);
@@ -131,7 +145,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
         clamps = {};
         window_start = std::chrono::steady_clock::now();
       }
-      if (o_.checkpoint_every > 0 && step_ % o_.checkpoint_every == 0 && batch_ < per_epoch) save(false);
+      if (o_.checkpoint_every > 0 && step_ % o_.checkpoint_every == 0 && batch_ < batches) save(false);
     }
     progress.finish();
     nlohmann::json rec = {{"stage", o_.stage}, {"step", step_}, {"epoch", epoch_ + 1}, {"event", "epoch_end"}};
@@ -140,11 +154,11 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
       if (extra.is_object()) rec.update(extra);
     }
     metrics_.append(rec);
-    spdlog::info("{} epoch {}/{}: {}", o_.stage, epoch_ + 1, o_.epochs, rec.dump());
+    spdlog::info("{} epoch {}/{}: {}", o_.stage, epoch_ + 1, epochs, rec.dump());
     // Checkpoint as "next epoch, batch 0" so a resume starts the following epoch.
     ++epoch_;
     batch_ = 0;
-    save(epoch_ >= o_.epochs);
+    save(epoch_ >= epochs);
   }
   finished_ = true;
 }

@@ -18,7 +18,7 @@ struct StageOptions {
   std::string stage = "float";  // name, also the folder under the run directory
   std::string dir;               // <run>/<stage>
   std::string config_hash;
-  int64_t epochs = 1;
+  double epochs = 1;  // a fraction trains the first batches of the last epoch (round(epochs x batches) steps)
   int64_t checkpoint_every = 200;  // optimizer steps; 0 = only at epoch ends
   int64_t log_every = 50;
   double grad_clip = 0;            // max global L2 norm; 0 = off
@@ -58,6 +58,8 @@ class TrainLoop {
 
  private:
   void save(bool done);
+  int64_t total_steps() const;  // round(epochs x batches per epoch)
+  int64_t total_epochs() const;  // epochs begun: ceil(total_steps / batches per epoch)
   StageOptions o_;
   torch::nn::Module& model_;
   torch::optim::Optimizer& optimizer_;

@@ -8,7 +8,7 @@
 
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/run_reader.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "oqa/train/supernet_stage.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
@@ -41,7 +41,7 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
         .file(run_dir + "/config.json");
   const space::Subnet subnet = read_subnet_arg(space, o.subnet, "float");
   const std::string base = o.subnet == "largest" || o.subnet == "smallest" ? o.subnet : fs::path(o.subnet).stem().string();
-  stage.name = fmt::format("retrain/{}-{}-e{}-lr{:g}{}", base, quant, stage.epochs, stage.lr, o.from_scratch ? "-scratch" : "");
+  stage.name = fmt::format("retrain/{}-{}-e{:g}-lr{:g}{}", base, quant, stage.epochs, stage.lr, o.from_scratch ? "-scratch" : "");
 
   data::Splits splits = data::open_splits(e.data, e.seed);
   torch::manual_seed(static_cast<int64_t>(e.seed));
@@ -66,12 +66,12 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   spdlog::info("retraining {} at {} for {} epochs (lr {}) into {}", o.subnet, quant, stage.epochs, stage.lr, dir);
   StageLinks links;
   links.fixed_subnet = subnet;
-  const int64_t trained = train_stage(*net, stage, ctx, links);
+  const double trained = train_stage(*net, stage, ctx, links);
 
   const std::string result_path = dir + "/result.json";
   if (fs::exists(result_path)) return util::read_json(result_path);
   const space::Subnet quantized = apply_stage_quant(space, subnet, quant);
-  nlohmann::json result = {{"subnet", o.subnet}, {"quant", quant},   {"epochs", trained},
+  nlohmann::json result = {{"subnet", o.subnet}, {"quant", quant},   {"epochs", epochs_json(trained)},
                            {"lr", stage.lr},     {"init", init},     {"dir", dir}};
   if (splits.val && splits.val->size() > 0)
     result["val_top1"] = evaluate_subnet(*net, quantized, splits.val, ctx.eval, "retrained val").top1;

@@ -5,7 +5,7 @@
 
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/supernet_pipeline.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "oqa/train/supernet_stage.h"
 #include "oqa/util/config.h"
 #include "oqa/util/error.h"

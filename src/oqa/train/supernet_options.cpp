@@ -62,7 +62,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
       throw r.error("name", "a stage name must be a plain folder name not starting with \"direct-\"")
           .value(s.name);
     if (!names.insert(s.name).second) throw r.error("name", "two stages share this name").value(s.name);
-    s.epochs = space::get_int_in(r, "epochs", s.epochs, 0, 100000);
+    s.epochs = get_number(r, "epochs", s.epochs, 0.0, 100000.0);
     s.lr = get_number(r, "lr", s.lr, 0.0, 100.0);
     s.warmup_epochs = get_number(r, "warmup_epochs", s.warmup_epochs, -1.0, 1e5);
     const std::string schedule = r.get_string("schedule", "restart");
@@ -98,7 +98,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
   });
   o.direct_bits = static_cast<int>(node.get_int_range("direct_bits", o.direct_bits, 0, 8));
   if (o.direct_bits == 1) throw node.error("direct_bits", "must be 0 (off) or 2..8").value("1");
-  o.direct_epochs = node.get_int_range("direct_epochs", o.direct_epochs, 0, 100000);
+  o.direct_epochs = node.get_range("direct_epochs", o.direct_epochs, 0.0, 100000.0);
   o.direct_lr = node.get_range("direct_lr", o.direct_lr, 0.0, 100.0);
   o.direct_teacher = node.get_choice("direct_teacher", o.direct_teacher, {"self", "parent"});
   if (o.direct_teacher != "self" && o.distill == "gpg") throw node.error("direct_teacher", kGpgTeacher).value(o.direct_teacher);
@@ -125,7 +125,7 @@ SupernetStage direct_stage(const SupernetOptions& o) {
   if (o.direct_epochs > 0) d.epochs = o.direct_epochs;
   // The folder names every setting of the baseline, so changing one trains a new baseline instead of
   // silently reusing the old result.
-  d.name += fmt::format("-e{}-lr{:g}{}", d.epochs, d.lr, d.teacher == "self" ? "" : "-t" + d.teacher);
+  d.name += fmt::format("-e{:g}-lr{:g}{}", d.epochs, d.lr, d.teacher == "self" ? "" : "-t" + d.teacher);
   return d;
 }
 

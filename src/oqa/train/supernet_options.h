@@ -19,7 +19,7 @@ enum class StepSizeRule { kDouble, kMinError, kData };
 struct SupernetStage {
   std::string name;   // "float", "w4a4", ... (default: quant), or "direct-w2a2-e3-lr0.02" for the direct baseline
   std::string quant;  // "float" | "w<b>a<b>" (every searched layer) | "mixed" (quant genes sampled too)
-  int64_t epochs = 1;
+  double epochs = 1;  // may be a fraction (0.5: half the batches of an epoch)
   double lr = 0.05;
   double warmup_epochs = -1;  // < 0: train.warmup_epochs
   // "continue" (schedule = continue): no restart; the stage's learning rate continues the parent's cosine, as
@@ -47,7 +47,7 @@ struct SupernetOptions {
   // Direct low-bit baseline (OQA's comparison): trained from the float stage's weights at `direct_bits`,
   // for as many epochs as the quantized stages down to that bit-width together (unless direct_epochs > 0).
   int direct_bits = 0;  // 0 = no direct baseline
-  int64_t direct_epochs = 0;
+  double direct_epochs = 0;
   double direct_lr = 0;  // 0 = lr of the first quantized stage
   std::string direct_teacher = "self";  // "parent": distil from the float stage's frozen supernet
 };

@@ -94,7 +94,7 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
       links.teacher_checkpoint = stage_checkpoint(run_dir, t.name);
       links.teacher_quant = t.quant;
     }
-    const int64_t trained = train_stage(*net, stage, ctx, links);
+    const double trained = train_stage(*net, stage, ctx, links);
 
     nlohmann::json result;
     if (fs::exists(result_path)) {
@@ -103,8 +103,8 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
       result = evaluate_stage(*net, stage, ctx);
       result["stage"] = stage.name;
       result["quant"] = stage.quant;
-      result["epochs"] = trained;
-      if (trained != stage.epochs) result["configured_epochs"] = stage.epochs;
+      result["epochs"] = epochs_json(trained);
+      if (trained != stage.epochs) result["configured_epochs"] = epochs_json(stage.epochs);
       result["parent"] = parent;
       result["init"] = util::read_json(stage_dir(run_dir, stage.name) + "/init.json").value("init", "");
       util::write_json(result_path, result);

@@ -18,7 +18,7 @@
 #include "oqa/train/loop.h"
 #include "oqa/train/progressive.h"
 #include "oqa/train/sandwich.h"
-#include "oqa/train/subnet_sampler.h"
+#include "oqa/space/subnet_sampler.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
 #include "oqa/util/hash.h"
@@ -30,7 +30,7 @@ std::string stage_dir(const std::string& run_dir, const std::string& stage) {
 }
 
 std::string stage_checkpoint(const std::string& run_dir, const std::string& stage) {
-  return stage_dir(run_dir, stage) + "/checkpoints/last.pt";
+  return checkpoint_file(stage_dir(run_dir, stage));
 }
 
 std::string stage_config_hash(const Experiment& e, const SupernetStage& stage) {
@@ -77,15 +77,22 @@ torch::Tensor teacher_soft_labels(space::Supernet& teacher, const data::Batch& b
 
 }  // namespace
 
-int64_t trained_epochs(int64_t epochs, int64_t steps_per_epoch, int64_t min_steps) {
+nlohmann::json epochs_json(double epochs) {
+  if (epochs == std::floor(epochs) && std::abs(epochs) < 1e15) return static_cast<int64_t>(epochs);
+  return epochs;
+}
+
+double trained_epochs(double epochs, int64_t steps_per_epoch, int64_t min_steps) {
   if (epochs == 0 || steps_per_epoch <= 0) return epochs;
-  return std::max(epochs, (min_steps + steps_per_epoch - 1) / steps_per_epoch);
+  if (std::llround(epochs * static_cast<double>(steps_per_epoch)) >= min_steps) return epochs;
+  return static_cast<double>((min_steps + steps_per_epoch - 1) / steps_per_epoch);
 }
 
 ScheduleOptions stage_schedule(const SupernetOptions& sn, const SupernetStage& stage, const TrainOptions& train,
                                int64_t steps_per_epoch) {
   const auto steps_of = [&](const SupernetStage& s) {
-    return trained_epochs(s.epochs, steps_per_epoch, sn.min_stage_steps) * steps_per_epoch;
+    return std::llround(trained_epochs(s.epochs, steps_per_epoch, sn.min_stage_steps) *
+                        static_cast<double>(steps_per_epoch));
   };
   const auto it = std::find_if(sn.stages.begin(), sn.stages.end(),
                                [&](const SupernetStage& s) { return s.name == stage.name; });
@@ -114,7 +121,7 @@ ScheduleOptions stage_schedule(const SupernetOptions& sn, const SupernetStage& s
   return o;
 }
 
-int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links) {
+double train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links) {
   const Experiment& e = ctx.experiment;
   data::LoaderOptions lo = e.loader;
   lo.seed = step_seed(e.seed, stage.name + "/data", 0);
@@ -126,7 +133,7 @@ int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageConte
   }());
 
   const int64_t per_epoch = loader.batches_per_epoch();
-  const int64_t epochs = trained_epochs(stage.epochs, per_epoch, e.supernet.min_stage_steps);
+  const double epochs = trained_epochs(stage.epochs, per_epoch, e.supernet.min_stage_steps);
   if (epochs != stage.epochs)
     spdlog::info("{}: {} epoch(s) of {} steps is under supernet.min_stage_steps = {}: training {} epochs", stage.name,
                  stage.epochs, per_epoch, e.supernet.min_stage_steps, epochs);

@@ -46,11 +46,14 @@ struct StageLinks {
   std::optional<space::Subnet> fixed_subnet;
 };
 // Returns the epochs trained (see trained_epochs).
-int64_t train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links = {});
+double train_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx, const StageLinks& links = {});
 
-// The epochs a stage trains: its configured epochs, raised (unless 0) until they make at least min_steps
-// optimizer steps, so a stage on a small dataset (35 steps per epoch on 5000 images) still has room to adapt.
-int64_t trained_epochs(int64_t epochs, int64_t steps_per_epoch, int64_t min_steps);
+// The epochs a stage trains: its configured epochs (a fraction allowed), raised (unless 0) to the whole epochs
+// that make at least min_steps optimizer steps, so a stage on a small dataset (35 steps per epoch on 5000
+// images) still has room to adapt.
+double trained_epochs(double epochs, int64_t steps_per_epoch, int64_t min_steps);
+// Epochs as a JSON number: an integer when whole (result files keep "epochs": 1), else the fraction.
+nlohmann::json epochs_json(double epochs);
 
 // The learning-rate schedule of `stage` (one of sn.stages, or the direct baseline): its own warm-up and cosine,
 // or, when it continues its parent's (continue_schedule), its part of one cosine over the chain of stages from

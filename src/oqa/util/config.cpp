@@ -132,11 +132,13 @@ void Config::set(const std::string& assignment) {
 
 ConfigNode Config::root() { return ConfigNode(doc_, ""); }
 
-void Config::check_unknown() const {
+void Config::check_unknown(const std::vector<std::string>& read_elsewhere) const {
   std::function<void(const Json&, const std::string&)> walk = [&](const Json& j, const std::string& path) {
     if (!j.is_object()) return;
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string full = path.empty() ? it.key() : path + "." + it.key();
+      if (path.empty() && std::find(read_elsewhere.begin(), read_elsewhere.end(), full) != read_elsewhere.end())
+        continue;
       if (!doc_->read_paths.count(full)) {
         std::vector<std::string> siblings;
         const std::string prefix = path.empty() ? "" : path + ".";

@@ -59,8 +59,9 @@ class Config {
   // "a.b.c=value"; the value is parsed as JSON, or taken as a string when that fails.
   void set(const std::string& assignment);
   ConfigNode root();
-  // Throws for the first key in the document that no get() asked for, suggesting the nearest one.
-  void check_unknown() const;
+  // Throws for the first key in the document that no get() asked for, suggesting the nearest one; top-level
+  // sections named in `read_elsewhere` are skipped (another module reads and checks them).
+  void check_unknown(const std::vector<std::string>& read_elsewhere = {}) const;
 
   const Json& resolved() const { return doc_->root; }
   const std::string& file() const { return doc_->file; }

@@ -8,17 +8,16 @@
 
 #include "oqa/space/space.h"
 
-namespace oqa::train {
+namespace oqa::space {
 
 // The quantization of a subnet in a stage: "float" or "w<b>a<b>" sets every searched layer; "mixed" keeps the
 // sampled quant genes (largest / smallest take the space's largest / smallest bit-widths).
-space::Subnet apply_stage_quant(const space::Space& space, space::Subnet subnet, const std::string& quant);
+Subnet apply_stage_quant(const Space& space, Subnet subnet, const std::string& quant);
 
 // [largest, n_random random subnets, smallest], each passed through `shape` (when set: progressive shrinking
 // fixes the dimensions that are not elastic yet) then apply_stage_quant; the random ones drawn from an RNG
 // seeded with `seed` (a pure function of the step, so a resumed run draws the same subnets).
-std::vector<space::Subnet> sandwich_subnets(
-    const space::Space& space, const std::string& quant, int64_t n_random, uint64_t seed,
-    const std::function<space::Subnet(const space::Subnet&)>& shape = {});
+std::vector<Subnet> sandwich_subnets(const Space& space, const std::string& quant, int64_t n_random,
+                                     uint64_t seed, const std::function<Subnet(const Subnet&)>& shape = {});
 
-}  // namespace oqa::train
+}  // namespace oqa::space

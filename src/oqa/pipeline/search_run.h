@@ -12,17 +12,17 @@
 #include "oqa/search/search_options.h"
 #include "oqa/train/run_reader.h"
 
-namespace oqa::search {
+namespace oqa::pipeline {
 
 struct SearchRequest {
-  SearchOptions options;       // the run config's "search" section with command-line overrides applied
-  std::vector<Budget> budgets;
-  std::string latency_table;   // needed by latency budgets / objective
-  std::string out_dir;         // default <run>/search/<stage>
+  search::SearchOptions options;  // the run config's "search" section with command-line overrides applied
+  std::vector<search::Budget> budgets;
+  std::string latency_table;  // needed by latency budgets / objective
+  std::string out_dir;        // default <run>/search/<stage>
   bool plot = true;
 };
 
 // Returns the summary written to search.json.
 nlohmann::json run_search(train::LoadedRun& run, const std::string& run_dir, const SearchRequest& request);
 
-}  // namespace oqa::search
+}  // namespace oqa::pipeline

@@ -1,4 +1,4 @@
-// Export: from a trained supernet run to a DeployModel of one subnet (BN recalibrated, static, no
+// Export from a run: from a trained supernet run to a DeployModel of one subnet (BN recalibrated, static, no
 // retraining).
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include "oqa/deploy/deploy_model.h"
 
-namespace oqa::deploy {
+namespace oqa::pipeline {
 
 struct ExportSource {
   std::string run;    // run directory of `oqa train`
@@ -20,9 +20,6 @@ struct ExportSource {
 // Loads the stage's weights, activates the subnet, recalibrates its batch norms on training images and
 // extracts the static model with its trained step sizes. info records the run, stage, subnet, costs and the
 // dataset (name, root, seed, val_fraction) so `oqa infer` can find the same test images.
-DeployModel export_subnet(const ExportSource& source);
+deploy::DeployModel export_subnet(const ExportSource& source);
 
-// The same model with every quantized weight turned back to float32 (the size a float export would have).
-DeployModel float_weights(const DeployModel& m);
-
-}  // namespace oqa::deploy
+}  // namespace oqa::pipeline

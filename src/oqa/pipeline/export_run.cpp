@@ -1,5 +1,5 @@
 // export_subnet: load run, BN-recalibrate the chosen subnet, extract it as a static model.
-#include "oqa/deploy/export.h"
+#include "oqa/pipeline/export_run.h"
 
 #include <filesystem>
 
@@ -13,9 +13,9 @@
 #include "oqa/util/config.h"
 #include "oqa/util/error.h"
 
-namespace oqa::deploy {
+namespace oqa::pipeline {
 
-DeployModel export_subnet(const ExportSource& source) {
+deploy::DeployModel export_subnet(const ExportSource& source) {
   train::LoadedRun run = train::load_run(source.run, source.stage);
   const train::Experiment& e = run.experiment;
   std::string arg = source.subnet;
@@ -42,7 +42,7 @@ DeployModel export_subnet(const ExportSource& source) {
       splits.train, train::eval_loader_options(e.loader, e.train.eval_batch_size), bn_images};
   torch::NoGradGuard no_grad;
   train::prepare_subnet(*run.net, subnet, setup);
-  DeployModel m(space::extract_static(*run.net, subnet));
+  deploy::DeployModel m(space::extract_static(*run.net, subnet));
   m.mean = e.loader.transform.mean;
   m.std = e.loader.transform.std;
   m.info = {{"run", source.run},
@@ -61,19 +61,4 @@ DeployModel export_subnet(const ExportSource& source) {
   return m;
 }
 
-DeployModel float_weights(const DeployModel& m) {
-  DeployModel out(nn::StaticModel(m.model.in_channels(), m.model.resolution()));
-  out.mean = m.mean;
-  out.std = m.std;
-  out.info = m.info;
-  for (nn::StaticLayer l : m.model.layers()) {
-    if (l.op == nn::StaticOp::kConv || l.op == nn::StaticOp::kLinear) {
-      l.weight_quant = nn::StaticQuant{};
-      l.input_quant = nn::StaticQuant{};
-    }
-    out.model.add(std::move(l));
-  }
-  return out;
-}
-
-}  // namespace oqa::deploy
+}  // namespace oqa::pipeline
