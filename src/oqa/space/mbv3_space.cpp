@@ -60,10 +60,10 @@ Mbv3Options read_mbv3_options(util::ConfigNode node) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& s : o.stages) stages.push_back(stage_json(s));
   o.stages.clear();
-  read_object_list(node, "stages", stages, [&](JsonReader& r) {
+  util::read_object_list(node, "stages", stages, [&](util::JsonReader& r) {
     Mbv3StageOptions s;
-    s.channels = get_int_in(r, "channels", s.channels, 1, kMaxChannels);
-    s.stride = get_int_in(r, "stride", s.stride, 1, 8);
+    s.channels = r.get_int_range("channels", s.channels, 1, kMaxChannels);
+    s.stride = r.get_int_range("stride", s.stride, 1, 8);
     s.act = get_activation(r, "act", s.act);
     s.se = r.get_bool("se", s.se);
     o.stages.push_back(s);
@@ -102,7 +102,7 @@ Mbv3Space::Mbv3Space(Mbv3Options options)
       block_slot_.push_back(i);
   head_slot_ = static_cast<size_t>(&slot("final_expand") - slots.data());  // then feature_mix, classifier
   for (size_t s = 0; s < options_.stages.size(); ++s) {
-    const std::string field = indexed("stages", s) + ".depth";
+    const std::string field = util::indexed("stages", s) + ".depth";
     const auto& g = genes();
     const auto it = std::find_if(g.begin(), g.end(), [&](const Gene& x) { return x.field == field; });
     OQA_ASSERT(it != g.end(), "mbv3 space: no depth gene for a stage");
@@ -173,20 +173,20 @@ std::vector<Gene> Mbv3Space::arch_genes() const {
   std::vector<Gene> genes;
   const int64_t depth = max_depth();
   for (size_t s = 0; s < options_.stages.size(); ++s) {
-    const std::string field = indexed("stages", s), name = "stages." + std::to_string(s);
+    const std::string field = util::indexed("stages", s), name = "stages." + std::to_string(s);
     genes.push_back(
         Gene{field + ".depth", "depth of " + name, options_.depth, {}, true, Gene::Type::kInt, -1});
     for (int64_t j = 0; j < depth; ++j) {
       const int b = static_cast<int>(static_cast<int64_t>(s) * depth + j);
       const std::string block = name + "." + std::to_string(j);
-      genes.push_back(Gene{indexed(field + ".kernel", static_cast<size_t>(j)),
+      genes.push_back(Gene{util::indexed(field + ".kernel", static_cast<size_t>(j)),
                            "kernel size of " + block,
                            options_.kernel,
                            {},
                            true,
                            Gene::Type::kInt,
                            b});
-      genes.push_back(Gene{indexed(field + ".expand", static_cast<size_t>(j)),
+      genes.push_back(Gene{util::indexed(field + ".expand", static_cast<size_t>(j)),
                            "expand ratio of " + block,
                            options_.expand,
                            {},
@@ -235,12 +235,12 @@ void Mbv3Space::check_arch_shape(const Subnet& subnet) const {
         throw util::input_error("expected " + std::to_string(depth) +
                                 " values, one per block slot (slots at or beyond depth are skipped), got " +
                                 std::to_string(list->size()))
-            .field(indexed("stages", s) + "." + key)
-            .value(join_ints(*list));
+            .field(util::indexed("stages", s) + "." + key)
+            .value(util::join_ints(*list));
   }
 }
 
-void Mbv3Space::parse_arch(JsonReader& reader, Subnet& subnet) const {
+void Mbv3Space::parse_arch(util::JsonReader& reader, Subnet& subnet) const {
   if (!reader.has("stages")) {
     subnet.stages = largest().stages;
     return;
@@ -249,7 +249,7 @@ void Mbv3Space::parse_arch(JsonReader& reader, Subnet& subnet) const {
   if (!list.is_array()) throw reader.error("stages", "expected a list of {depth, kernel, expand} objects");
   const size_t depth = static_cast<size_t>(max_depth());
   for (size_t s = 0; s < list.size(); ++s) {
-    JsonReader r(list[s], indexed("stages", s), reader.file());
+    util::JsonReader r(list[s], util::indexed("stages", s), reader.file());
     StageChoice st;
     st.depth = r.require_int("depth");
     for (const char* key : {"kernel", "expand"}) {

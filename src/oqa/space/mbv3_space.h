@@ -78,7 +78,7 @@ class Mbv3Space : public Space {
   void write_arch(const Subnet& subnet, std::vector<int64_t>& values) const override;
   void read_arch(const std::vector<int64_t>& values, size_t& pos, Subnet& subnet) const override;
   void check_arch_shape(const Subnet& subnet) const override;
-  void parse_arch(JsonReader& reader, Subnet& subnet) const override;
+  void parse_arch(util::JsonReader& reader, Subnet& subnet) const override;
   bool block_active(const std::vector<int64_t>& values, int block) const override;
 
  private:

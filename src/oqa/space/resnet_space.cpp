@@ -74,11 +74,11 @@ ResNetOptions read_resnet_options(util::ConfigNode node) {
   for (const auto& s : o.stages)
     stages.push_back({{"channels", s.channels}, {"blocks", s.blocks}, {"stride", s.stride}});
   o.stages.clear();
-  read_object_list(node, "stages", stages, [&](JsonReader& r) {
+  util::read_object_list(node, "stages", stages, [&](util::JsonReader& r) {
     ResNetStageOptions s;
-    s.channels = get_int_in(r, "channels", s.channels, 1, kMaxChannels);
-    s.blocks = get_int_in(r, "blocks", s.blocks, 1, 64);
-    s.stride = get_int_in(r, "stride", s.stride, 1, 8);
+    s.channels = r.get_int_range("channels", s.channels, 1, kMaxChannels);
+    s.blocks = r.get_int_range("blocks", s.blocks, 1, 64);
+    s.stride = r.get_int_range("stride", s.stride, 1, 8);
     o.stages.push_back(s);
   });
   o.kernel = read_kernel(node, "kernel", o.kernel);
@@ -160,7 +160,7 @@ std::vector<LayerSlot> ResNetSpace::make_slots() const {
 std::vector<Gene> ResNetSpace::arch_genes() const {
   std::vector<Gene> genes;
   for (size_t i = 0; i < groups_.size(); ++i)
-    genes.push_back(Gene{indexed("widths", i),
+    genes.push_back(Gene{util::indexed("widths", i),
                          "width of " + groups_[i].name,
                          groups_[i].candidates,
                          {},
@@ -187,10 +187,10 @@ void ResNetSpace::check_arch_shape(const Subnet& subnet) const {
   throw util::input_error("expected " + std::to_string(groups_.size()) + " widths, one per width group (" +
                           names + "), got " + std::to_string(subnet.widths.size()))
       .field("widths")
-      .value(join_ints(subnet.widths));
+      .value(util::join_ints(subnet.widths));
 }
 
-void ResNetSpace::parse_arch(JsonReader& reader, Subnet& subnet) const {
+void ResNetSpace::parse_arch(util::JsonReader& reader, Subnet& subnet) const {
   subnet.widths = reader.has("widths") ? reader.get_int_list("widths", {}) : largest().widths;
 }
 

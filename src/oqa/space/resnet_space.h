@@ -81,7 +81,7 @@ class ResNetSpace : public Space {
   void write_arch(const Subnet& subnet, std::vector<int64_t>& values) const override;
   void read_arch(const std::vector<int64_t>& values, size_t& pos, Subnet& subnet) const override;
   void check_arch_shape(const Subnet& subnet) const override;
-  void parse_arch(JsonReader& reader, Subnet& subnet) const override;
+  void parse_arch(util::JsonReader& reader, Subnet& subnet) const override;
 
  private:
   std::vector<LayerSlot> make_slots() const;

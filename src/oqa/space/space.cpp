@@ -122,7 +122,7 @@ void Space::set_slots(std::vector<LayerSlot> slots) {
   for (const auto& s : slots_) {
     if (s.searched < 0) continue;
     auto field = [&](size_t k) {
-      return indexed(std::string("quant.") + kQuantKeys[k], static_cast<size_t>(s.searched));
+      return util::indexed(std::string("quant.") + kQuantKeys[k], static_cast<size_t>(s.searched));
     };
     genes_.push_back(
         Gene{field(0), "weight bits of " + s.name, wb, float_bits, true, Gene::Type::kInt, s.block});
@@ -233,7 +233,7 @@ void Space::validate(const Subnet& s) const {
 
 Subnet Space::parse(const nlohmann::json& j, const std::string& file) const {
   try {
-    JsonReader r(j, "", file);
+    util::JsonReader r(j, "", file);
     Subnet s;
     s.kind = r.get_string("kind", kind());
     if (s.kind != kind()) throw r.error("kind", "subnet kind must be \"" + kind() + "\" for this space");
@@ -263,7 +263,7 @@ std::vector<LayerQuant> Space::parse_quant(const nlohmann::json& j, const std::s
           .value(j.dump());
     return std::vector<LayerQuant>(searched_, quant_.uniform(w, a));
   }
-  JsonReader r(j, "quant", file);
+  util::JsonReader r(j, "quant", file);
   const std::vector<int64_t> defaults = gene_values(largest());
   std::vector<std::vector<int64_t>> codes(kQuantGenes);
   const size_t first = arch_end_;  // genes of the first searched layer: every layer has the same choices
@@ -284,7 +284,7 @@ std::vector<LayerQuant> Space::parse_quant(const nlohmann::json& j, const std::s
         throw r.error(key, "expected " + std::to_string(searched_) +
                                " values (one per searched layer), got " + std::to_string(v.size()));
       for (size_t i = 0; i < v.size(); ++i)
-        codes[k].push_back(quant_code(v[i], g.type, indexed(r.field(key), i), file));
+        codes[k].push_back(quant_code(v[i], g.type, util::indexed(r.field(key), i), file));
     } else {
       const int64_t c = quant_code(v, g.type, r.field(key), file);
       if (!contains(g.choices, c) && !contains(g.also_valid, c))

@@ -11,7 +11,7 @@
 
 #include "oqa/nn/layer_quantizer.h"
 #include "oqa/nn/layer_shape.h"
-#include "oqa/space/json_reader.h"
+#include "oqa/util/json_reader.h"
 #include "oqa/space/quant_choices.h"
 #include "oqa/space/shape_walker.h"
 #include "oqa/space/subnet.h"
@@ -161,7 +161,7 @@ class Space {
   // Throws when the arch fields have the wrong shape (counts); values are checked gene by gene afterwards.
   virtual void check_arch_shape(const Subnet& subnet) const = 0;
   // Reads the arch keys of subnet JSON ("stages" / "widths") into subnet.
-  virtual void parse_arch(JsonReader& reader, Subnet& subnet) const = 0;
+  virtual void parse_arch(util::JsonReader& reader, Subnet& subnet) const = 0;
   // Does block slot `block` run in the subnet of these gene values (default: every block runs)?
   virtual bool block_active(const std::vector<int64_t>& values, int block) const;
 

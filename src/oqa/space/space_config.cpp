@@ -1,4 +1,4 @@
-// Config helpers: validated choice lists, resolution ranges, activations and stage lists.
+// Config helpers: validated choice lists, resolution ranges and activations.
 #include "oqa/space/space_config.h"
 
 #include <set>
@@ -43,27 +43,9 @@ nn::Activation read_activation(util::ConfigNode& node, const std::string& key, n
       node.get_choice(key, nn::to_string(fallback), {"none", "relu", "hswish", "hsigmoid"}));
 }
 
-void read_object_list(util::ConfigNode& node, const std::string& key, const nlohmann::json& fallback,
-                      const std::function<void(JsonReader&)>& read_one) {
-  const nlohmann::json list = node.get<nlohmann::json>(key, fallback);
-  if (!list.is_array() || list.empty()) throw node.error(key, "expected a non-empty list of objects");
-  for (size_t i = 0; i < list.size(); ++i) {
-    JsonReader r(list[i], indexed(node.full(key), i), node.file());
-    read_one(r);
-    r.check_unknown();
-  }
-}
-
-nn::Activation get_activation(JsonReader& r, const std::string& key, nn::Activation fallback) {
-  if (auto a = nn::activation_from_name(r.get_string(key, nn::to_string(fallback)))) return *a;
-  throw r.error(key, "activation must be one of: none, relu, hswish, hsigmoid");
-}
-
-int64_t get_int_in(JsonReader& r, const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
-  const int64_t v = r.get_int(key, fallback);
-  if (v < lo || v > hi)
-    throw r.error(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v;
+nn::Activation get_activation(util::JsonReader& r, const std::string& key, nn::Activation fallback) {
+  return *nn::activation_from_name(
+      r.get_choice(key, nn::to_string(fallback), {"none", "relu", "hswish", "hsigmoid"}));
 }
 
 }  // namespace oqa::space

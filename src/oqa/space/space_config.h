@@ -1,4 +1,4 @@
-// Config helpers shared by the space kinds: choice lists, resolutions, activations, lists of stage objects.
+// Config helpers shared by the space kinds: choice lists, resolutions, activations, the common keys.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "oqa/nn/activation.h"
-#include "oqa/space/json_reader.h"
 #include "oqa/space/quant_choices.h"
 #include "oqa/util/config.h"
+#include "oqa/util/json_reader.h"
 
 namespace oqa::space {
 
@@ -29,15 +29,7 @@ std::vector<int64_t> read_resolutions(util::ConfigNode& node, const std::string&
 
 nn::Activation read_activation(util::ConfigNode& node, const std::string& key, nn::Activation fallback);
 
-// A list of stage objects at node[key] (default `fallback`), each read strictly by read_one with a
-// JsonReader whose errors name "key[i].field"; unknown keys inside a stage are errors.
-void read_object_list(util::ConfigNode& node, const std::string& key, const nlohmann::json& fallback,
-                      const std::function<void(JsonReader&)>& read_one);
-
-nn::Activation get_activation(JsonReader& r, const std::string& key, nn::Activation fallback);
-
-// An integer of a JsonReader in [lo, hi].
-int64_t get_int_in(JsonReader& r, const std::string& key, int64_t fallback, int64_t lo, int64_t hi);
+nn::Activation get_activation(util::JsonReader& r, const std::string& key, nn::Activation fallback);
 
 // The keys every space kind has: input_channels, classes, resolutions, bn_eps, bn_momentum and the "quant"
 // section, read into the same-named fields of o (Mbv3Options, ResNetOptions) with o's values as defaults.

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "oqa/space/json_reader.h"
+#include "oqa/util/json_reader.h"
 #include "oqa/space/quant_choices.h"
 #include "oqa/space/space_config.h"
 
@@ -20,17 +20,6 @@ const nlohmann::json kDefaultStages = nlohmann::json::array({
 });
 
 const char* const kGpgTeacher = "GPG distils from its own subnets: a frozen teacher needs distill \"sandwich\"";
-
-double get_number(space::JsonReader& r, const std::string& key, double fallback, double lo, double hi) {
-  if (!r.has(key)) return fallback;
-  const nlohmann::json& v = r.at(key);
-  if (!v.is_number()) throw r.error(key, "expected a number").value(v.dump());
-  const double x = v.get<double>();
-  if (x < lo || x > hi)
-    throw r.error(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]")
-        .value(v.dump());
-  return x;
-}
 
 }  // namespace
 
@@ -51,7 +40,7 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
   o.eval_each_epoch = node.get<bool>("eval_each_epoch", o.eval_each_epoch);
   o.min_stage_steps = node.get_int_range("min_stage_steps", o.min_stage_steps, 0, int64_t{1} << 30);
   std::set<std::string> names;
-  space::read_object_list(node, "stages", kDefaultStages, [&](space::JsonReader& r) {
+  util::read_object_list(node, "stages", kDefaultStages, [&](util::JsonReader& r) {
     SupernetStage s;
     s.quant = r.get_string("quant", "float");
     int w = 0, a = 0;
@@ -62,12 +51,10 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
       throw r.error("name", "a stage name must be a plain folder name not starting with \"direct-\"")
           .value(s.name);
     if (!names.insert(s.name).second) throw r.error("name", "two stages share this name").value(s.name);
-    s.epochs = get_number(r, "epochs", s.epochs, 0.0, 100000.0);
-    s.lr = get_number(r, "lr", s.lr, 0.0, 100.0);
-    s.warmup_epochs = get_number(r, "warmup_epochs", s.warmup_epochs, -1.0, 1e5);
-    const std::string schedule = r.get_string("schedule", "restart");
-    if (schedule != "restart" && schedule != "continue")
-      throw r.error("schedule", "expected \"restart\" or \"continue\"").value(schedule);
+    s.epochs = r.get_range("epochs", s.epochs, 0.0, 100000.0);
+    s.lr = r.get_range("lr", s.lr, 0.0, 100.0);
+    s.warmup_epochs = r.get_range("warmup_epochs", s.warmup_epochs, -1.0, 1e5);
+    const std::string schedule = r.get_choice("schedule", "restart", {"restart", "continue"});
     s.continue_schedule = schedule == "continue";
     if (s.continue_schedule && o.stages.empty())
       throw r.error("schedule", "the first stage has no schedule to continue").value(schedule);
@@ -75,21 +62,15 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     if (s.progressive && s.quant != "float")
       throw r.error("progressive", "progressive shrinking trains a float stage; this stage is " + s.quant)
           .value("true");
-    const std::string rule = r.get_string("step_size_rule", "data");
-    if (rule == "double")
-      s.step_size_rule = StepSizeRule::kDouble;
-    else if (rule == "min_error")
-      s.step_size_rule = StepSizeRule::kMinError;
-    else if (rule == "data")
-      s.step_size_rule = StepSizeRule::kData;
-    else
-      throw r.error("step_size_rule", "expected \"double\", \"min_error\" or \"data\"").value(rule);
+    const std::string rule = r.get_choice("step_size_rule", "data", {"double", "min_error", "data"});
+    s.step_size_rule = rule == "double" ? StepSizeRule::kDouble
+                       : rule == "min_error" ? StepSizeRule::kMinError
+                                             : StepSizeRule::kData;
     // Default teacher: a stage that drops bits from a quantized parent distils from the parent's frozen
     // supernet (measured best: docs/results.md); others from themselves.
     const bool quantized_parent = !o.stages.empty() && stage_bits(o.stages.back().quant) >= 2;
-    s.teacher = r.get_string("teacher", quantized_parent && s.quant != "float" && o.distill == "sandwich" ? "parent" : "self");
-    if (s.teacher != "self" && s.teacher != "parent" && s.teacher != "float")
-      throw r.error("teacher", "expected \"self\", \"parent\" or \"float\"").value(s.teacher);
+    s.teacher = r.get_choice("teacher", quantized_parent && s.quant != "float" && o.distill == "sandwich" ? "parent" : "self",
+                             {"self", "parent", "float"});
     if (s.teacher != "self" && (o.stages.empty() || s.quant == "float"))
       throw r.error("teacher", "a frozen teacher needs a quantized stage after the first").value(s.teacher);
     if (s.teacher != "self" && o.distill == "gpg")

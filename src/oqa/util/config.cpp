@@ -67,27 +67,37 @@ ConfigNode ConfigNode::child(const std::string& key) {
 double ConfigNode::get_range(const std::string& key, double fallback, double lo, double hi) {
   double v = get<double>(key, fallback);
   if (!std::isfinite(v) || v < lo || v > hi)
-    throw error(key, "must lie in [" + Json(lo).dump() + ", " + Json(hi).dump() + "]");
+    throw error(key, range_message(lo, hi));
   return v;
 }
 
 int64_t ConfigNode::get_int_range(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
   int64_t v = get<int64_t>(key, fallback);
   if (v < lo || v > hi)
-    throw error(key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    throw error(key, range_message(lo, hi));
   return v;
 }
 
 std::string ConfigNode::get_choice(const std::string& key, const std::string& fallback,
                                    const std::vector<std::string>& allowed) {
   std::string v = get<std::string>(key, fallback);
-  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-    std::string list;
-    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    std::string near = nearest(v, allowed);
-    throw error(key, "must be one of: " + list + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
-  }
+  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) throw error(key, choice_message(v, allowed));
   return v;
+}
+
+std::string range_message(double lo, double hi) {
+  return "must lie in [" + Json(lo).dump() + ", " + Json(hi).dump() + "]";
+}
+
+std::string range_message(int64_t lo, int64_t hi) {
+  return "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+}
+
+std::string choice_message(const std::string& value, const std::vector<std::string>& allowed) {
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  const std::string near = nearest(value, allowed);
+  return "must be one of: " + list + (near.empty() ? "" : " (did you mean '" + near + "'?)");
 }
 
 Config Config::load(const std::string& path) {

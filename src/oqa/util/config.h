@@ -77,6 +77,11 @@ class Config {
 size_t edit_distance(const std::string& a, const std::string& b);
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates);
 
+// The messages both config readers (ConfigNode, JsonReader) give for a value out of range or not a choice.
+std::string range_message(double lo, double hi);    // "must lie in [0.0, 1.0]"
+std::string range_message(int64_t lo, int64_t hi);  // "must lie in [1, 8]"
+std::string choice_message(const std::string& value, const std::vector<std::string>& allowed);
+
 // Reads a JSON file; a syntax error names the file, line and column.
 Json read_json(const std::string& path);
 // Pretty-printed JSON written atomically.
