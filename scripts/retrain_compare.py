@@ -31,6 +31,7 @@ def oqa(args, threads):
 
 
 def main():
+    global OQA
     ap = argparse.ArgumentParser()
     ap.add_argument("name")
     ap.add_argument("runs", nargs="+")
@@ -39,7 +40,6 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--oqa", default=OQA, help="the oqa binary (default build/oqa)")
     a = ap.parse_args()
-    global OQA
     OQA = a.oqa
     fixed = a.subnet != "searched"
     out_dir = os.path.join(ROOT, "docs", "results", a.name)

@@ -1,5 +1,5 @@
-// Integer runtime: single conv / depthwise / grouped / 1x1 / linear layers against a double-precision
-// composition of the quantizer formula, and whole tiny supernet subnets against the fake-quant StaticModel.
+// Integer runtime: whole tiny supernet subnets against the fake-quant StaticModel, fallback counting, shapes and
+// threads (single layers and forms: conformance_test.cpp).
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -14,123 +14,11 @@ using namespace oqa;
 
 namespace {
 
-struct LayerCase {
-  std::string name;
-  nn::StaticOp op = nn::StaticOp::kConv;
-  int64_t cin = 4, cout = 6, k = 3, stride = 1, pad = 1, groups = 1, res = 7;
-  quant::QuantSpec act{4, false};  // unsigned symmetric
-  double act_offset = 0;           // with act.symmetric = false
-  int weight_bits = 4;
-  bool batch_norm = true;
-  nn::Activation activation = nn::Activation::kRelu;
-};
-
-nn::StaticQuant make_quant(const quant::QuantSpec& spec, torch::Tensor step, double offset) {
-  nn::StaticQuant q;
-  q.spec = spec;
-  q.step_size = step;
-  if (!spec.symmetric) q.offset = torch::full({1}, offset);
-  return q;
-}
-
-// One layer with integer weight levels on its grid, per-channel step sizes, bias and batch norm.
-nn::StaticModel single_layer(const LayerCase& c) {
-  nn::StaticModel m(c.cin, c.res);
-  nn::StaticLayer l;
-  l.op = c.op;
-  l.name = c.name;
-  l.inputs = {-1};
-  quant::QuantSpec ws{c.weight_bits, true, quant::Granularity::kPerChannel};
-  const torch::Tensor sw = torch::rand({c.cout}) * 0.05 + 0.01;
-  const std::vector<int64_t> shape = c.op == nn::StaticOp::kConv
-                                         ? std::vector<int64_t>{c.cout, c.cin / c.groups, c.k, c.k}
-                                         : std::vector<int64_t>{c.cout, c.cin * c.res * c.res};
-  const torch::Tensor levels = torch::randint(ws.qn(), ws.qp() + 1, shape).to(torch::kFloat);
-  l.weight = levels * (c.op == nn::StaticOp::kConv ? sw.reshape({-1, 1, 1, 1}) : sw.reshape({-1, 1}));
-  l.weight_quant = make_quant(ws, sw, 0);
-  l.input_quant = make_quant(c.act, torch::full({1}, 0.11f), c.act_offset);
-  l.bias = torch::randn({c.cout}) * 0.1;
-  l.stride = c.stride, l.padding = c.pad, l.groups = c.groups;
-  if (c.batch_norm)
-    l.batch_norm = nn::StaticBatchNorm{torch::rand({c.cout}) + 0.5, torch::randn({c.cout}) * 0.2,
-                                       torch::randn({c.cout}) * 0.1, torch::rand({c.cout}) + 0.2, 1e-5};
-  l.act = c.activation;
-  m.add(std::move(l));
-  return m;
-}
-
-// The layer composed in double from the definitions: levels v = clamp(round((x - b) / s)) (division in float
-// as the quantizer does), x_hat = v * s + b, zero padding, conv / linear, bias, batch norm, activation.
-torch::Tensor composed(const nn::StaticModel& m, const torch::Tensor& x) {
-  const nn::StaticLayer& l = m.layers().at(0);
-  const nn::StaticQuant& iq = l.input_quant;
-  const float s = iq.step_size.item<float>(), b = iq.offset.defined() ? iq.offset.item<float>() : 0.0f;
-  const torch::Tensor t = (x - b) / s;  // float32, like the kernels
-  const torch::Tensor v =
-      t.clamp(static_cast<double>(iq.spec.qn()), static_cast<double>(iq.spec.qp())).round();
-  const torch::Tensor xh = v.to(torch::kDouble) * static_cast<double>(s) + static_cast<double>(b);
-  const torch::Tensor w = l.weight.to(torch::kDouble);
-  torch::Tensor y = l.op == nn::StaticOp::kConv
-                        ? at::conv2d(xh, w, l.bias.to(torch::kDouble), {l.stride, l.stride},
-                                     {l.padding, l.padding}, {1, 1}, l.groups)
-                        : at::linear(xh.flatten(1), w, l.bias.to(torch::kDouble));
-  if (l.batch_norm) {
-    const nn::StaticBatchNorm& bn = *l.batch_norm;
-    auto ch = [&](const torch::Tensor& p) { return p.to(torch::kDouble).reshape({1, -1, 1, 1}); };
-    y = (y - ch(bn.running_mean)) / (ch(bn.running_var) + bn.eps).sqrt() * ch(bn.weight) + ch(bn.bias);
-  }
-  return nn::apply_activation(y, l.act).reshape({x.size(0), -1});
-}
-
 double agreement(const torch::Tensor& a, const torch::Tensor& b) {
   return a.argmax(1).eq(b.argmax(1)).to(torch::kDouble).mean().item<double>();
 }
 
 }  // namespace
-
-TEST(IntegerRuntime, SingleLayersEqualTheComposedQuantizedArithmetic) {
-  quant::QuantSpec asym3{3, false, quant::Granularity::kPerTensor, 0, false};
-  quant::QuantSpec signed8{8, true};
-  const std::vector<LayerCase> cases = {
-      {"conv 3x3 stride 2", nn::StaticOp::kConv, 4, 6, 3, 2, 1, 1, 7},
-      {"conv 3x3 asymmetric input", nn::StaticOp::kConv, 4, 6, 3, 1, 1, 1, 7, asym3, -0.3},
-      {"depthwise 5x5",
-       nn::StaticOp::kConv,
-       4,
-       4,
-       5,
-       1,
-       2,
-       4,
-       7,
-       {2, false},
-       0,
-       2,
-       true,
-       nn::Activation::kHswish},
-      {"depthwise stride 2 asymmetric", nn::StaticOp::kConv, 6, 6, 3, 2, 1, 6, 8, asym3, -0.25},
-      {"grouped conv", nn::StaticOp::kConv, 4, 6, 3, 1, 1, 2, 6, signed8, 0, 3, false, nn::Activation::kNone},
-      {"1x1 odd channels", nn::StaticOp::kConv, 3, 5, 1, 1, 0, 1, 5, signed8, 0, 8, true,
-       nn::Activation::kHsigmoid},
-      {"linear on a feature map", nn::StaticOp::kLinear, 3, 7, 1, 1, 0, 1, 5, asym3, -0.5, 4, false,
-       nn::Activation::kNone}};
-  torch::manual_seed(3);
-  for (const LayerCase& c : cases) {
-    const nn::StaticModel m = single_layer(c);
-    deploy::DeployModel dm(m);
-    deploy::IntegerModel im(dm);
-    EXPECT_EQ(im.summary().at("integer_layers"), 1) << c.name;
-    const torch::Tensor x = torch::randn({3, c.cin, c.res, c.res});
-    const torch::Tensor want = composed(m, x), got = im.forward(x).to(torch::kDouble);
-    ASSERT_EQ(got.sizes(), want.sizes()) << c.name;
-    EXPECT_LE((want - got).abs().max().item<double>(), 1e-5 * (1 + want.abs().max().item<double>()))
-        << c.name;
-    // And the fake-quant model agrees with both.
-    torch::NoGradGuard no_grad;
-    const torch::Tensor fq = m.forward(x).reshape({3, -1}).to(torch::kDouble);
-    EXPECT_LE((want - fq).abs().max().item<double>(), 1e-4 * (1 + want.abs().max().item<double>())) << c.name;
-  }
-}
 
 TEST(IntegerRuntime, TinySubnetsMatchTheFakeQuantModel) {
   struct Case {

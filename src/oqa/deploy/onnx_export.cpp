@@ -212,6 +212,20 @@ void check_weighted(size_t index, const StaticLayer& l) {
                       "per-channel input quantizers are not exported");
 }
 
+// The layer's batch norm (inference statistics) on `cur` when it has one; returns the output name.
+std::string batch_norm(GraphBuilder& g, const StaticLayer& l, const std::string& cur, const std::string& p) {
+  if (!l.batch_norm) return cur;
+  const nn::StaticBatchNorm& bn = *l.batch_norm;
+  onnx::NodeProto* n = g.node("BatchNormalization",
+                              {cur, g.initializer(p + "/bn_weight", bn.weight.to(torch::kFloat)),
+                               g.initializer(p + "/bn_bias", bn.bias.to(torch::kFloat)),
+                               g.initializer(p + "/bn_mean", bn.running_mean.to(torch::kFloat)),
+                               g.initializer(p + "/bn_var", bn.running_var.to(torch::kFloat))},
+                              p + "/bn");
+  GraphBuilder::attr(n, "epsilon", static_cast<float>(bn.eps));
+  return p + "/bn";
+}
+
 std::string conv_layer(GraphBuilder& g, size_t index, const StaticLayer& l, const std::string& x,
                        const std::string& p) {
   check_weighted(index, l);
@@ -225,19 +239,7 @@ std::string conv_layer(GraphBuilder& g, size_t index, const StaticLayer& l, cons
   GraphBuilder::attr(conv, "pads", std::vector<int64_t>{l.padding, l.padding, l.padding, l.padding});
   GraphBuilder::attr(conv, "dilations", std::vector<int64_t>{1, 1});
   GraphBuilder::attr(conv, "group", l.groups);
-  std::string cur = p + "/conv";
-  if (l.batch_norm) {
-    const nn::StaticBatchNorm& bn = *l.batch_norm;
-    onnx::NodeProto* n = g.node("BatchNormalization",
-                                {cur, g.initializer(p + "/bn_weight", bn.weight.to(torch::kFloat)),
-                                 g.initializer(p + "/bn_bias", bn.bias.to(torch::kFloat)),
-                                 g.initializer(p + "/bn_mean", bn.running_mean.to(torch::kFloat)),
-                                 g.initializer(p + "/bn_var", bn.running_var.to(torch::kFloat))},
-                                p + "/bn");
-    GraphBuilder::attr(n, "epsilon", static_cast<float>(bn.eps));
-    cur = p + "/bn";
-  }
-  return activation(g, cur, l.act, p);
+  return activation(g, batch_norm(g, l, p + "/conv", p), l.act, p);
 }
 
 std::string linear_layer(GraphBuilder& g, size_t index, const StaticLayer& l, const std::string& x,
@@ -250,7 +252,7 @@ std::string linear_layer(GraphBuilder& g, size_t index, const StaticLayer& l, co
   if (l.bias.defined()) inputs.push_back(g.initializer(p + "/bias", l.bias.to(torch::kFloat)));
   onnx::NodeProto* gemm = g.node("Gemm", inputs, p + "/gemm");
   GraphBuilder::attr(gemm, "transB", int64_t{1});
-  return activation(g, p + "/gemm", l.act, p);
+  return activation(g, batch_norm(g, l, p + "/gemm", p), l.act, p);
 }
 
 void add_value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& dims) {
@@ -339,10 +341,16 @@ std::string onnx_model_bytes(const nn::StaticModel& model, const OnnxExportOptio
   const StaticLayer& tail = layers.back();
   if (tail.op == StaticOp::kLinear) {
     add_value_info(graph->add_output(), "logits", {-1, tail.weight.size(0)});
-  } else {  // rank not tracked here: element type only
+  } else {  // a feature map: [batch, channels, height, width], the spatial sizes symbolic
     onnx::ValueInfoProto* out = graph->add_output();
     out->set_name("logits");
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    onnx::TypeProto_Tensor* t = out->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    onnx::TensorShapeProto* shape = t->mutable_shape();
+    shape->add_dim()->set_dim_param("batch");
+    shape->add_dim()->set_dim_value(model.out_channels(static_cast<int>(layers.size()) - 1));
+    shape->add_dim()->set_dim_param("height");
+    shape->add_dim()->set_dim_param("width");
   }
 
   try {

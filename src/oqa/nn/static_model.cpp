@@ -16,9 +16,9 @@ torch::Tensor fake_quantize(const torch::Tensor& x, const StaticQuant& q) {
   return quant::lsq_quantize(x, q.step_size, q.offset, q.spec, /*grad_scale=*/1.0);
 }
 
-torch::Tensor run_conv(const StaticLayer& l, const torch::Tensor& x) {
-  torch::Tensor y = at::conv2d(fake_quantize(x, l.input_quant), fake_quantize(l.weight, l.weight_quant),
-                               l.bias, {l.stride, l.stride}, {l.padding, l.padding}, {1, 1}, l.groups);
+// Batch norm (inference statistics, when the layer has one) then the activation: the epilogue of a conv or
+// linear layer, as the integer runtime and the exports apply it.
+torch::Tensor epilogue(const StaticLayer& l, torch::Tensor y) {
   if (l.batch_norm) {
     const StaticBatchNorm& bn = *l.batch_norm;
     y = at::batch_norm(y, bn.weight, bn.bias, bn.running_mean, bn.running_var, /*training=*/false, 0.0,
@@ -28,10 +28,14 @@ torch::Tensor run_conv(const StaticLayer& l, const torch::Tensor& x) {
   return apply_activation(y, l.act);
 }
 
+torch::Tensor run_conv(const StaticLayer& l, const torch::Tensor& x) {
+  return epilogue(l, at::conv2d(fake_quantize(x, l.input_quant), fake_quantize(l.weight, l.weight_quant), l.bias,
+                                {l.stride, l.stride}, {l.padding, l.padding}, {1, 1}, l.groups));
+}
+
 torch::Tensor run_linear(const StaticLayer& l, const torch::Tensor& x) {
   torch::Tensor flat = x.flatten(1);
-  return apply_activation(
-      at::linear(fake_quantize(flat, l.input_quant), fake_quantize(l.weight, l.weight_quant), l.bias), l.act);
+  return epilogue(l, at::linear(fake_quantize(flat, l.input_quant), fake_quantize(l.weight, l.weight_quant), l.bias));
 }
 
 }  // namespace
