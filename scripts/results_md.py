@@ -143,7 +143,8 @@ def render(experiments, plots):
         if recs:
             dates = sorted({r["date"] for r in recs})
             machines = sorted({r["machine"] for r in recs})
-            out += [f"`python3 scripts/experiment.py {spec['name']}` (config `{spec['config']}`"
+            cmd = spec.get("command", f"python3 scripts/experiment.py {spec['name']}")
+            out += [f"`{cmd}` (config `{spec['config']}`"
                     f"{', common overrides ' + ', '.join('`' + s + '`' for s in spec.get('set', [])) if spec.get('set') else ''}); "
                     f"{len(recs)} runs, {', '.join(dates)}, {'; '.join(machines)}.", ""]
             if spec.get("kind") == "retrain":

@@ -44,10 +44,17 @@ def main():
     fixed = a.subnet != "searched"
     out_dir = os.path.join(ROOT, "docs", "results", a.name)
     first = json.load(open(os.path.join(a.runs[0], "config.json")))
+    command = (f"python3 scripts/retrain_compare.py {a.name} {' '.join(os.path.relpath(r, ROOT) for r in a.runs)}"
+               + (f" --subnet {a.subnet} --bits {a.bits}" if fixed else ""))
+    fixed_text = (f"The space's {a.subnet} subnet at 2 and 3 bits measured from the supernet's shared weights with BN "
+                  "recalibration, against the same static architecture retrained alone (LSQ, cross-entropy, step sizes "
+                  "from data) from the float stage's weights for the epochs of the supernet's stage at those bits, and "
+                  "for twice that (`oqa train --run RUN --subnet " + a.subnet + " --bits B --epochs N`): OQA's claim "
+                  "that the supernet's subnet needs no retraining, for one fixed architecture.")
     write_atomic(os.path.join(out_dir, "experiment.json"), {
-        "name": a.name, "kind": "retrain", "order": 40, "config": first["name"],
+        "name": a.name, "kind": "retrain", "order": 41 if fixed else 40, "config": first["name"], "command": command,
         "title": f"No retraining against retraining ({first['name']}" + (f", {a.subnet} subnet)" if fixed else ")"),
-        "description": "Subnets searched in the 2-, 3- and 4-bit supernets (the 2-bit one under the config's budget, "
+        "description": fixed_text if fixed else "Subnets searched in the 2-, 3- and 4-bit supernets (the 2-bit one under the config's budget, "
                        "the others under its MACs) measured from the supernet's shared weights with BN recalibration, "
                        "against the same subnet retrained alone (LSQ, cross-entropy, step sizes from data) from the "
                        "float stage's weights for the epochs of the supernet's stage at those bits, and for twice that "
@@ -93,8 +100,7 @@ def main():
                 "subnet": a.subnet,
                 "search_budget": None if fixed else "config's search.budgets" if b == 2 else f"macs={macs:.0f}",
                 "stage_epochs": epochs, "supernet_top1": ev["top1"], "retrained_top1": retrained,
-                "command": f"python3 scripts/retrain_compare.py {a.name} {' '.join(os.path.relpath(r, ROOT) for r in a.runs)}"
-                           + (f" --subnet {a.subnet}" if fixed else "")})
+                "command": command})
             print(f"[retrain] {stage} seed {seed}: supernet {ev['top1']:.2f}%, retrained {retrained}", flush=True)
 
 
