@@ -26,8 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // configs/fashion-mnist-quick.json on the first 8000 training images, validation cut to 1000, no search, stages
-// as configured (62 steps per epoch: w4a4 and w3a3 31 steps, w2a2 124; min_stage_steps 0). Default settings otherwise: before the bounded step-size
-// update this short schedule let fresh 2-bit step sizes diverge and w2a2 collapsed to chance without clipping.
+// as configured (62 steps per epoch: w4a4 and w3a3 62 steps, w2a2 124; min_stage_steps 0). Default settings
+// otherwise: before the bounded step-size update this short schedule let fresh 2-bit step sizes diverge and
+// w2a2 collapsed to chance without clipping.
 nlohmann::json run_config() {
   std::ifstream in(std::string(OQA_SOURCE_DIR) + "/configs/fashion-mnist-quick.json");
   nlohmann::json c = nlohmann::json::parse(in);
