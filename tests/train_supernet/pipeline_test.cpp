@@ -37,6 +37,17 @@ util::Error run_until_nan(const nlohmann::json& config, const std::string& run_d
   return util::internal_error("no error");
 }
 
+// Reads a config expected to be refused; returns the error (a failure, and an error naming no field, if not).
+util::Error config_error(const nlohmann::json& config, const std::string& what) {
+  try {
+    test::experiment_of(config);
+  } catch (const util::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "accepted " << what;
+  return util::internal_error("no error");
+}
+
 }  // namespace
 
 // Stopped twice (once in the float stage, once in the middle of the 4-bit stage's second epoch) and resumed,
@@ -98,12 +109,8 @@ TEST(Pipeline, ProgressiveShrinkingResumesAcrossTheChannelSort) {
 
   config["supernet"]["stages"] = {{{"quant", "float"}, {"epochs", 1}},
                                   {{"quant", "w4a4"}, {"epochs", 1}, {"progressive", true}}};
-  try {
-    test::experiment_of(config);
-    FAIL() << "accepted progressive shrinking in a quantized stage";
-  } catch (const util::Error& e) {
-    EXPECT_EQ(e.field_name(), "supernet.stages[1].progressive") << e.what();
-  }
+  const util::Error e = config_error(config, "progressive shrinking in a quantized stage");
+  EXPECT_EQ(e.field_name(), "supernet.stages[1].progressive") << e.what();
 }
 
 TEST(Pipeline, NanLossStopsWithTheMessageAndKeepsTheLastCheckpoint) {
@@ -276,29 +283,18 @@ TEST(Pipeline, OneEpochTwoBitStageOnASmallRunStaysFinite) {
 TEST(Pipeline, ConfigErrorsNameTheField) {
   nlohmann::json config = test::tiny_config();
   config["supernet"]["stages"][1]["quant"] = "w9a9";
-  try {
-    test::experiment_of(config);
-    FAIL() << "accepted w9a9";
-  } catch (const util::Error& e) {
-    EXPECT_EQ(e.field_name(), "supernet.stages[1].quant") << e.what();
-  }
+  const util::Error bad_quant = config_error(config, "w9a9");
+  EXPECT_EQ(bad_quant.field_name(), "supernet.stages[1].quant") << bad_quant.what();
   config = test::tiny_config();
   config["supernet"]["distil"] = "gpg";
-  try {
-    test::experiment_of(config);
-    FAIL() << "accepted a misspelt key";
-  } catch (const util::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("distill"), std::string::npos) << e.what();
-  }  // A frozen teacher with GPG is refused when the config is read, naming the stage's field.
+  const util::Error misspelt = config_error(config, "a misspelt key");
+  EXPECT_NE(std::string(misspelt.what()).find("distill"), std::string::npos) << misspelt.what();
+  // A frozen teacher with GPG is refused when the config is read, naming the stage's field.
   config = test::tiny_config();
   config["supernet"]["distill"] = "gpg";
   config["supernet"]["stages"][1]["teacher"] = "parent";
-  try {
-    test::experiment_of(config);
-    FAIL() << "accepted a frozen teacher with GPG";
-  } catch (const util::Error& e) {
-    EXPECT_EQ(e.field_name(), "supernet.stages[1].teacher") << e.what();
-  }
+  const util::Error gpg_teacher = config_error(config, "a frozen teacher with GPG");
+  EXPECT_EQ(gpg_teacher.field_name(), "supernet.stages[1].teacher") << gpg_teacher.what();
 }
 
 // The retrain baseline trains one subnet alone from the float stage's weights: its folder names the subnet,
@@ -385,11 +381,7 @@ TEST(Pipeline, ContinuedScheduleSpansTheChainOfStages) {
   for (const char* bad : {"first", "value"}) {
     nlohmann::json c = test::tiny_config();
     c["supernet"]["stages"][bad[0] == 'f' ? 0 : 1]["schedule"] = bad[0] == 'f' ? "continue" : "keep";
-    try {
-      test::experiment_of(c);
-      FAIL() << "accepted " << bad;
-    } catch (const util::Error& err) {
-      EXPECT_EQ(err.field_name(), std::string("supernet.stages[") + (bad[0] == 'f' ? "0" : "1") + "].schedule");
-    }
+    EXPECT_EQ(config_error(c, bad).field_name(),
+              std::string("supernet.stages[") + (bad[0] == 'f' ? "0" : "1") + "].schedule");
   }
 }

@@ -13,8 +13,10 @@ RunConfig read_run_config(util::Config& config) {
 }
 
 search::SearchOptions read_run_search_options(const std::string& run_dir) {
+  // The run's config.json was checked whole when the run was made, and train::load_run reads the rest: only
+  // the search section is read here (no second space or experiment).
   util::Config config = util::Config::load(run_dir + "/config.json");
-  return read_run_config(config).search;
+  return search::read_search_options(config.root().child("search"));
 }
 
 }  // namespace oqa::pipeline

@@ -64,9 +64,11 @@ bool TrainLoop::resume() {
   return true;
 }
 
-int64_t TrainLoop::total_steps() const {
-  return static_cast<int64_t>(std::llround(o_.epochs * static_cast<double>(loader_.batches_per_epoch())));
+int64_t epoch_steps(double epochs, int64_t steps_per_epoch) {
+  return static_cast<int64_t>(std::llround(epochs * static_cast<double>(steps_per_epoch)));
 }
+
+int64_t TrainLoop::total_steps() const { return epoch_steps(o_.epochs, loader_.batches_per_epoch()); }
 
 int64_t TrainLoop::total_epochs() const {
   const int64_t per_epoch = std::max<int64_t>(1, loader_.batches_per_epoch());

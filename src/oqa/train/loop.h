@@ -70,6 +70,9 @@ class TrainLoop {
   bool finished_ = false;
 };
 
+// Optimizer steps of `epochs` (a fraction allowed) of steps_per_epoch batches: round(epochs x batches).
+int64_t epoch_steps(double epochs, int64_t steps_per_epoch);
+
 // Seed for everything random in optimizer step `step` of a stage: a pure function, so resumed runs
 // and every rank of a distributed run draw the same numbers.
 uint64_t step_seed(uint64_t seed, const std::string& stage, int64_t step);

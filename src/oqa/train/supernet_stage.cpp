@@ -84,15 +84,14 @@ nlohmann::json epochs_json(double epochs) {
 
 double trained_epochs(double epochs, int64_t steps_per_epoch, int64_t min_steps) {
   if (epochs == 0 || steps_per_epoch <= 0) return epochs;
-  if (std::llround(epochs * static_cast<double>(steps_per_epoch)) >= min_steps) return epochs;
+  if (epoch_steps(epochs, steps_per_epoch) >= min_steps) return epochs;
   return static_cast<double>((min_steps + steps_per_epoch - 1) / steps_per_epoch);
 }
 
 ScheduleOptions stage_schedule(const SupernetOptions& sn, const SupernetStage& stage, const TrainOptions& train,
                                int64_t steps_per_epoch) {
   const auto steps_of = [&](const SupernetStage& s) {
-    return std::llround(trained_epochs(s.epochs, steps_per_epoch, sn.min_stage_steps) *
-                        static_cast<double>(steps_per_epoch));
+    return epoch_steps(trained_epochs(s.epochs, steps_per_epoch, sn.min_stage_steps), steps_per_epoch);
   };
   const auto it = std::find_if(sn.stages.begin(), sn.stages.end(),
                                [&](const SupernetStage& s) { return s.name == stage.name; });

@@ -26,12 +26,18 @@ const nlohmann::json& JsonReader::at(const std::string& key) {
   return j_.at(key);
 }
 
-int64_t JsonReader::get_int(const std::string& key, int64_t fallback) {
+const nlohmann::json* JsonReader::typed(const std::string& key, bool (nlohmann::json::*is)() const noexcept,
+                                        const char* expected) {
   known_.insert(key);
-  if (!j_.contains(key)) return fallback;
+  if (!j_.contains(key)) return nullptr;
   const nlohmann::json& v = j_.at(key);
-  if (!v.is_number_integer()) throw error(key, "expected an integer, got " + json_type_name(v));
-  return v.get<int64_t>();
+  if (!(v.*is)()) throw error(key, std::string("expected ") + expected + ", got " + json_type_name(v));
+  return &v;
+}
+
+int64_t JsonReader::get_int(const std::string& key, int64_t fallback) {
+  const nlohmann::json* v = typed(key, &nlohmann::json::is_number_integer, "an integer");
+  return v ? v->get<int64_t>() : fallback;
 }
 
 int64_t JsonReader::require_int(const std::string& key) {
@@ -40,26 +46,19 @@ int64_t JsonReader::require_int(const std::string& key) {
 }
 
 bool JsonReader::get_bool(const std::string& key, bool fallback) {
-  known_.insert(key);
-  if (!j_.contains(key)) return fallback;
-  const nlohmann::json& v = j_.at(key);
-  if (!v.is_boolean()) throw error(key, "expected a boolean, got " + json_type_name(v));
-  return v.get<bool>();
+  const nlohmann::json* v = typed(key, &nlohmann::json::is_boolean, "a boolean");
+  return v ? v->get<bool>() : fallback;
 }
 
 std::string JsonReader::get_string(const std::string& key, const std::string& fallback) {
-  known_.insert(key);
-  if (!j_.contains(key)) return fallback;
-  const nlohmann::json& v = j_.at(key);
-  if (!v.is_string()) throw error(key, "expected a string, got " + json_type_name(v));
-  return v.get<std::string>();
+  const nlohmann::json* v = typed(key, &nlohmann::json::is_string, "a string");
+  return v ? v->get<std::string>() : fallback;
 }
 
 std::vector<int64_t> JsonReader::get_int_list(const std::string& key, const std::vector<int64_t>& fallback) {
-  known_.insert(key);
-  if (!j_.contains(key)) return fallback;
-  const nlohmann::json& v = j_.at(key);
-  if (!v.is_array()) throw error(key, "expected a list of integers, got " + json_type_name(v));
+  const nlohmann::json* list = typed(key, &nlohmann::json::is_array, "a list of integers");
+  if (!list) return fallback;
+  const nlohmann::json& v = *list;
   std::vector<int64_t> out;
   for (size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_number_integer())
@@ -79,11 +78,9 @@ int64_t JsonReader::get_int_range(const std::string& key, int64_t fallback, int6
 }
 
 double JsonReader::get_range(const std::string& key, double fallback, double lo, double hi) {
-  known_.insert(key);
-  if (!j_.contains(key)) return fallback;
-  const nlohmann::json& v = j_.at(key);
-  if (!v.is_number()) throw error(key, "expected a number, got " + json_type_name(v));
-  const double x = v.get<double>();
+  const nlohmann::json* v = typed(key, &nlohmann::json::is_number, "a number");
+  if (!v) return fallback;
+  const double x = v->get<double>();
   if (x < lo || x > hi) throw error(key, range_message(lo, hi));
   return x;
 }

@@ -40,6 +40,11 @@ class JsonReader {
   const std::string& file() const { return file_; }
 
  private:
+  // Marks key as read; nullptr when it is absent, else its value, which must pass `is` (else an error saying
+  // "expected <expected>, got <type>").
+  const nlohmann::json* typed(const std::string& key, bool (nlohmann::json::*is)() const noexcept,
+                              const char* expected);
+
   const nlohmann::json& j_;
   std::string path_, file_;
   std::set<std::string> known_;
