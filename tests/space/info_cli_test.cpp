@@ -43,3 +43,21 @@ TEST(InfoCli, SpaceConfigErrorsNameFileAndKey) {
   EXPECT_NE(out.find("space.kernal"), std::string::npos) << out;
   EXPECT_NE(out.find("did you mean 'space.kernel'"), std::string::npos) << out;
 }
+
+TEST(Cli, UnknownSubcommandOrOptionNamesTheWordAndTheNearestValidOne) {
+  struct Case {
+    const char* args;
+    const char* expect;
+  };
+  for (const Case& c : {Case{"trian", "unknown subcommand 'trian' of 'oqa' (did you mean 'train'?)"},
+                        Case{"--threads 1 serch", "unknown subcommand 'serch' of 'oqa' (did you mean 'search'?)"},
+                        Case{"--thread 2 info", "unknown option '--thread' of 'oqa' (did you mean '--threads'?)"},
+                        Case{"train --config x.json --epoch 3",
+                             "unknown option '--epoch' of 'oqa train' (did you mean '--epochs'?)"},
+                        Case{"bench deplyo", "unknown subcommand 'deplyo' of 'oqa bench' (did you mean 'deploy'?)"},
+                        Case{"train --threads 1", "option '--threads' belongs before the subcommand"}}) {
+    std::string out;
+    EXPECT_EQ(oqa::test::run_command(std::string(OQA_BINARY) + " " + c.args, out), 2) << c.args << "\n" << out;
+    EXPECT_NE(out.find(std::string("oqa: error: ") + c.expect), std::string::npos) << c.args << "\n" << out;
+  }
+}

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "oqa/cli/commands.h"
+#include "oqa/cli/unknown_word.h"
 #include "oqa/util/error.h"
 #include "oqa/util/log.h"
 #include "oqa/util/memory.h"
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    const std::string unknown = cli::unknown_word_message(app, std::vector<std::string>(argv + 1, argv + argc));
+    if (!unknown.empty() && e.get_exit_code() != 0) {
+      std::fprintf(stderr, "oqa: error: %s\n", unknown.c_str());
+      return static_cast<int>(util::ErrorKind::kUsage);
+    }
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(util::ErrorKind::kUsage);
   }

@@ -2,12 +2,12 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
 #include "oqa/cli/commands.h"
 #include "oqa/pipeline/run_config.h"
+#include "oqa/pipeline/run_dir.h"
 #include "oqa/train/experiment.h"
 #include "oqa/train/float_baseline.h"
 #include "oqa/train/retrain.h"
@@ -16,7 +16,6 @@
 #include "oqa/util/error.h"
 
 namespace oqa::cli {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -36,6 +35,7 @@ int run_retrain(const TrainArgs& a) {
   if (a.run.empty()) throw util::usage_error("--subnet retrains a subnet of a trained run: give --run RUN");
   if (!a.config.empty() || !a.resume.empty() || !a.sets.empty() || a.force)
     throw util::usage_error("--subnet takes the run's own config.json; drop --config/--resume/--set/--force");
+  const util::FileLock lock = pipeline::claim_run_dir(a.run, /*resume=*/true, /*force=*/false);
   util::Config config = util::Config::load(a.run + "/config.json");
   train::Experiment e = train::read_experiment(config);
   if (!e.is_supernet()) throw util::usage_error("--subnet needs a supernet run").file(a.run + "/config.json");
@@ -94,17 +94,8 @@ int run_train(const TrainArgs& a) {
   }
   if (a.from_scratch && !a.bits) throw util::usage_error("--from-scratch needs --bits B (the direct baseline's bits)");
   train::Experiment e = pipeline::read_run_config(config).experiment;
-  if (a.resume.empty()) {
-    run_dir = a.out.empty() ? default_run_dir(e.name) : a.out;
-    if (fs::exists(run_dir + "/config.json")) {
-      if (!a.force)
-        throw util::usage_error("run directory already holds a run: pass --resume " + run_dir +
-                                " to continue it, or --force to start it over")
-            .file(run_dir);
-      fs::remove_all(run_dir);
-    }
-  }
-  util::ensure_dir(run_dir);
+  if (a.resume.empty()) run_dir = a.out.empty() ? default_run_dir(e.name) : a.out;
+  const util::FileLock lock = pipeline::claim_run_dir(run_dir, !a.resume.empty(), a.force);
   util::write_json(run_dir + "/config.json", e.resolved);
   spdlog::info("run directory: {}", run_dir);
   if (e.is_supernet()) {
