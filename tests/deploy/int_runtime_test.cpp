@@ -75,6 +75,30 @@ TEST(IntegerRuntime, RejectsInputsOfTheWrongShape) {
   EXPECT_GE(agreement(m.model.forward(x), im.forward(x)), 0.85);
 }
 
+// A NaN or an infinity in the input is refused with a clear error; inside the runtime, quantization maps a
+// NaN to the lowest level and an infinity to its clamp, never casting a NaN to int16 (undefined behaviour).
+TEST(IntegerRuntime, RejectsNonFiniteInputsAndQuantizesANanToTheLowestLevel) {
+  const deploy::DeployModel m(test::extract_tiny(oqa_test::kTinyResNet, test::uniform(4, 4, true, true), 33));
+  deploy::IntegerModel im(m);
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    torch::Tensor x = torch::rand({2, 3, 16, 16});
+    x[1][2][3][4] = bad;
+    try {
+      im.forward(x);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kInput);
+      EXPECT_EQ(e.field_name(), "input");
+      EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+    }
+  }
+  const float x[5] = {std::nanf(""), INFINITY, -INFINITY, 2.6f, -0.4f};
+  int16_t q[6] = {9, 9, 9, 9, 9, 9};
+  deploy::detail::quantize_rows(x, 1, 5, /*s=*/0.5f, /*b=*/0.0f, /*qn=*/-4, /*qp=*/3, q, /*q_stride=*/6);
+  const int16_t expect[6] = {-4, 3, -4, 3, -1, 0};  // 2.6 / 0.5 = 5.2 -> 3; -0.8 -> -1; padding column 0
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(q[i], expect[i]) << i;
+}
+
 TEST(IntegerRuntime, ParallelLoopsUseEveryThread) {
   // The runtime's loops are at::parallel_for, which is serial unless its file was compiled with OpenMP.
   const int before = at::get_num_threads();

@@ -3,7 +3,10 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -75,6 +78,21 @@ util::Error decode_error(const std::string& bytes) {
   ADD_FAILURE() << "decode_oqa accepted the bytes";
   return util::internal_error("none");
 }
+
+// The field named by the error that decoding a tiny model's file gives after `edit` changed its metadata.
+struct MetadataEditor {
+  nlohmann::json meta;
+  std::string payload;
+  MetadataEditor() {
+    const deploy::DeployModel m = tiny_model(oqa_test::kTinyMbv3, test::uniform(4, 4, true, false), 5);
+    disassemble(deploy::encode_oqa(m), meta, payload);
+  }
+  std::string operator()(const std::function<void(nlohmann::json&)>& edit) const {
+    nlohmann::json j = meta;
+    edit(j);
+    return decode_error(assemble(deploy::kOqaVersion, j, payload)).field_name();
+  }
+};
 
 }  // namespace
 
@@ -260,15 +278,7 @@ TEST(OqaFormat, RefusesTruncatedCorruptForeignAndNewerFiles) {
 }
 
 TEST(OqaFormat, MalformedMetadataNamesTheField) {
-  const deploy::DeployModel m = tiny_model(oqa_test::kTinyMbv3, test::uniform(4, 4, true, false), 5);
-  nlohmann::json meta;
-  std::string payload;
-  disassemble(deploy::encode_oqa(m), meta, payload);
-  auto field_of = [&](const std::function<void(nlohmann::json&)>& edit) {
-    nlohmann::json j = meta;
-    edit(j);
-    return decode_error(assemble(deploy::kOqaVersion, j, payload)).field_name();
-  };
+  const MetadataEditor field_of;
   EXPECT_EQ(field_of([](auto& j) { j["layers"][0]["weight"]["quant"]["bits"] = 9; }),
             "metadata.layers[0].weight.quant.bits");
   EXPECT_EQ(field_of([](auto& j) { j["layers"][0]["weight"]["step"][0] = -1.0; }),
@@ -281,4 +291,51 @@ TEST(OqaFormat, MalformedMetadataNamesTheField) {
   EXPECT_EQ(field_of([](auto& j) { j["layers"][0].erase("input_quant"); }), "metadata.layers[0].input_quant");
   EXPECT_EQ(field_of([](auto& j) { j["classes"] = 11; }), "metadata.classes");
   EXPECT_EQ(field_of([](auto& j) { j["input"]["std"][0] = 0.0; }), "metadata.input.std");
+}
+
+// Sizes and offsets a crafted file could make overflow 64-bit arithmetic (or a float-to-integer conversion)
+// are each refused naming the field, before any arithmetic on them.
+TEST(OqaFormat, CraftedSizesAndOffsetsThatWouldOverflowAreRefused) {
+  const MetadataEditor field_of;
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(field_of([&](auto& j) { j["layers"][0]["weight"]["data"]["offset"] = max - 2; }),
+            "metadata.layers[0].weight.data.offset");  // offset + bytes wraps
+  EXPECT_EQ(field_of([](auto& j) { j["layers"][0]["weight"]["data"]["offset"] = 1e300; }),
+            "metadata.layers[0].weight.data.offset");  // not an integer
+  EXPECT_EQ(field_of([](auto& j) { j["layers"][0]["weight"]["data"]["bytes"] = uint64_t{1} << 63; }),
+            "metadata.layers[0].weight.data.bytes");  // beyond int64
+  EXPECT_EQ(field_of([](auto& j) { j["layers"][0]["shape"] = {1 << 20, 1 << 20, 1 << 20, 1 << 20}; }),
+            "metadata.layers[0].shape");  // the element count wraps
+  EXPECT_EQ(field_of([&](auto& j) { j["layers"][0]["shape"][0] = max; }), "metadata.layers[0].shape");
+  EXPECT_EQ(field_of([&](auto& j) { j["layers"][0]["groups"] = max; }), "metadata.layers[0].groups");
+  EXPECT_EQ(field_of([&](auto& j) { j["layers"][0]["padding"] = max; }), "metadata.layers[0].padding");
+  EXPECT_EQ(field_of([&](auto& j) { j["layers"][0]["stride"] = -max; }), "metadata.layers[0].stride");
+  EXPECT_EQ(field_of([&](auto& j) { j["resolution"] = max; }), "metadata.resolution");
+  EXPECT_EQ(field_of([&](auto& j) { j["in_channels"] = 1e18; }), "metadata.in_channels");
+  EXPECT_EQ(field_of([](auto& j) { j["layers"][1]["inputs"] = {uint64_t{1} << 40}; }),
+            "metadata.layers[1].inputs");
+}
+
+// A model holding a NaN (a collapsed stage) is never encoded: the error names the layer, no file appears.
+TEST(OqaFormat, RefusesToWriteANonFiniteModel) {
+  deploy::DeployModel m = tiny_model(oqa_test::kTinyMbv3, test::uniform(4, 4, true, false), 5);
+  nn::StaticLayer bad = m.model.layers().at(0);
+  ASSERT_TRUE(bad.batch_norm.has_value());
+  bad.batch_norm->running_var = bad.batch_norm->running_var.clone();
+  bad.batch_norm->running_var[0] = std::nanf("");
+  deploy::DeployModel broken(nn::StaticModel(m.model.in_channels(), m.model.resolution()));
+  broken.model.add(bad);
+  for (size_t i = 1; i < m.model.layers().size(); ++i) broken.model.add(m.model.layers()[i]);
+  try {
+    deploy::check_finite(broken);
+    ADD_FAILURE() << "accepted";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.field_name(), "layers." + bad.name);
+    EXPECT_NE(std::string(e.what()).find("batch-norm running variance"), std::string::npos) << e.what();
+  }
+  TestDir dir;
+  const std::string path = (dir.path / "model.oqa").string();
+  EXPECT_THROW(deploy::write_oqa(broken, path), util::Error);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_NO_THROW(deploy::check_finite(m));
 }

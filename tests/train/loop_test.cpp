@@ -1,6 +1,8 @@
-// TrainLoop tests: a crashed and resumed stage ends exactly where an uninterrupted one does; NaN stops with the
-// last checkpoint intact; a checkpoint of another config is refused; a finished stage is not rerun.
+// TrainLoop tests: a crashed and resumed stage ends exactly where an uninterrupted one does; NaN or a full disk
+// stops with the last checkpoint intact; a checkpoint of another config is refused; a finished stage is not
+// rerun; metrics are appended.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +103,75 @@ TEST(TrainLoop, NanLossStopsWithMessageAndKeepsLastCheckpoint) {
   s.run(-1, &resumed);
   EXPECT_TRUE(resumed);
   EXPECT_TRUE(read_checkpoint_meta(ckpt).extra.value("done", false));
+}
+
+// A full disk during a checkpoint (the hook cuts the second checkpoint write half-way): a clear error naming
+// the checkpoint, the previous checkpoint intact, no temporary file left, and the run resumes to the end.
+TEST(TrainLoop, FullDiskDuringACheckpointKeepsThePreviousOneAndResumes) {
+  TestDir a_dir, b_dir;
+  TinyStage a{a_dir.path.string()};
+  const torch::Tensor reference = flat_state(*a.run());
+  TinyStage b{b_dir.path.string()};
+  const std::string ckpt = b.dir + "/float/checkpoints/last.pt";
+  for (const char* hook : {"last.pt:2", "metrics.jsonl:3"}) {  // the weights, then the metrics' append
+    ::setenv("OQA_DEBUG_ENOSPC", hook, 1);
+    try {
+      b.run();
+      FAIL() << hook << ": no error";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kInput);
+      EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+      EXPECT_NE(e.file_name().find(std::string(hook).substr(0, std::string(hook).find(':'))), std::string::npos)
+          << e.what();
+    }
+    ::unsetenv("OQA_DEBUG_ENOSPC");
+    const CheckpointMeta meta = read_checkpoint_meta(ckpt);  // the previous one, whole
+    EXPECT_GT(meta.step, 0) << hook;
+    EXPECT_FALSE(meta.extra.value("done", false)) << hook;
+    for (const auto& f : std::filesystem::directory_iterator(b.dir + "/float/checkpoints"))
+      EXPECT_EQ(f.path().filename(), "last.pt") << hook;
+  }
+  bool resumed = false;
+  EXPECT_TRUE(torch::equal(flat_state(*b.run(-1, &resumed)), reference));
+  EXPECT_TRUE(resumed);
+  EXPECT_EQ(logged_steps(b.dir), logged_steps(a.dir));  // the cut metrics line dropped, redone steps once
+}
+
+TEST(MetricsLog, FlushAppendsNewLinesAndRewritesOnlyAfterATruncation) {
+  TestDir dir;
+  const std::string path = (dir.path / "metrics.jsonl").string();
+  MetricsLog log(path);
+  log.append({{"stage", "float"}, {"step", 1}});
+  log.append({{"stage", "float"}, {"step", 2}});
+  log.flush();
+  const std::string first = util::read_file(path);
+  const auto inode = [&] {
+    struct stat st {};
+    ::stat(path.c_str(), &st);
+    return st.st_ino;
+  };
+  const auto before = inode();
+  log.append({{"stage", "float"}, {"step", 3}});
+  log.flush();
+  const std::string second = util::read_file(path);
+  EXPECT_EQ(second.substr(0, first.size()), first);
+  EXPECT_EQ(second.substr(first.size()), "{\"stage\":\"float\",\"step\":3}\n");
+  EXPECT_EQ(inode(), before);  // the same file, appended to (an atomic rewrite makes a new one)
+  {
+    std::FILE* f = std::fopen(path.c_str(), "a");
+    std::fputs("{\"stage\":\"float\",\"st", f);  // an append cut by a crash
+    std::fclose(f);
+  }
+  MetricsLog reread(path);
+  ASSERT_EQ(reread.records().size(), 3u);
+  reread.truncate_after("float", 1);
+  reread.append({{"stage", "float"}, {"step", 2}});
+  reread.flush();
+  EXPECT_EQ(util::read_file(path), "{\"stage\":\"float\",\"step\":1}\n{\"stage\":\"float\",\"step\":2}\n");
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  std::fputs("not json\n{\"stage\":\"float\",\"step\":3}\n", f);  // a corrupt line before the last
+  std::fclose(f);
+  EXPECT_THROW(MetricsLog{path}, util::Error);
 }
 
 TEST(TrainLoop, CheckpointOfAnotherConfigIsRefused) {

@@ -23,6 +23,10 @@ struct DeployModel {
   int64_t classes() const;  // output width of the last layer
 };
 
+// Throws an input error naming the first layer and tensor (weight, bias, step sizes, offsets, batch norm)
+// that holds a NaN or an infinity: such a model is never written (a collapsed stage exports nothing).
+void check_finite(const DeployModel& m);
+
 // The same model with every quantized weight turned back to float32 (the size a float export would have).
 DeployModel float_weights(const DeployModel& m);
 

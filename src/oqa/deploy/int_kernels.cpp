@@ -30,8 +30,7 @@ __attribute__((target_clones("avx2", "default"))) void quantize_span(const float
     int16_t* qr = q + i * qs;
     for (int64_t c = 0; c < cc; ++c) {
       float t = (xr[c] - b) / s;
-      t = t < qn ? qn : t;
-      t = t > qp ? qp : t;
+      t = std::min(qp, std::max(qn, t));  // in this order a NaN becomes qn: never cast to int16 (undefined)
       qr[c] = static_cast<int16_t>((t + kRoundMagic) - kRoundMagic);
     }
     for (int64_t c = cc; c < qs; ++c) qr[c] = 0;

@@ -303,6 +303,8 @@ torch::Tensor IntegerModel::Impl::forward(const torch::Tensor& x, std::vector<do
     throw util::input_error("input must be [N, " + std::to_string(plan.in_channels) + ", H, W]")
         .field("input")
         .value(c10::str(x.sizes()));
+  if (!torch::isfinite(x).all().item<bool>())
+    throw util::input_error("input holds a non-finite value (NaN or Inf)").field("input");
   const torch::Tensor xr = data::resize_batch(x.to(torch::kFloat), plan.resolution).contiguous();
   const int64_t n = xr.size(0), threads = at::get_num_threads();
   const int64_t chunks = (ms || threads < 2 || n < 2 * threads) ? 1 : threads;

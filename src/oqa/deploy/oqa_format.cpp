@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include <ATen/ATen.h>
 
@@ -22,6 +24,9 @@ using nlohmann::json;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8;
 constexpr uint64_t kMaxMetadataBytes = uint64_t{1} << 32;
 constexpr size_t kCrcBytes = 4;
+constexpr int64_t kMaxSize = int64_t{1} << 20;         // one dimension, stride, padding, groups, channels
+constexpr int64_t kMaxElements = int64_t{1} << 40;     // one tensor
+constexpr int64_t kMaxResolution = int64_t{1} << 14;   // input height and width
 constexpr uint64_t kZlibMaxRatio = 1032;  // deflate never expands a stream by more than ~1032:1
 
 template <typename T>
@@ -160,11 +165,45 @@ class Reader {
     return j.at(key);
   }
 
+  // A number of type T; an integer field must hold an integer that T can represent (a conversion of 1e300 or
+  // of 2^64 - 1 to int64_t would be undefined or wrong).
   template <typename T>
   T number(const json& j, const std::string& key, const std::string& where) const {
     const json& v = at(j, key, where);
     if (!v.is_number()) throw error(where + "." + key, "not a number", v.dump());
+    if constexpr (std::is_integral_v<T>) {
+      if (!v.is_number_integer()) throw error(where + "." + key, "not an integer", v.dump());
+      bool fits = true;
+      if (v.is_number_unsigned()) {
+        fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+      } else if constexpr (std::is_unsigned_v<T>) {
+        fits = v.get<int64_t>() >= 0;
+      } else {
+        const int64_t x = v.get<int64_t>();
+        fits = x >= int64_t{std::numeric_limits<T>::min()} && x <= int64_t{std::numeric_limits<T>::max()};
+      }
+      if (!fits) throw error(where + "." + key, "out of range", v.dump());
+    }
     return v.get<T>();
+  }
+
+  // A size read from the file, checked against an implausibility bound before any arithmetic on it.
+  int64_t bounded(const json& j, const std::string& key, const std::string& where, int64_t lo, int64_t hi) const {
+    const auto v = number<int64_t>(j, key, where);
+    if (v < lo || v > hi)
+      throw error(where + "." + key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                  std::to_string(v));
+    return v;
+  }
+
+  // The element count of a shape whose sizes are each in [1, kMaxSize]; refused when above kMaxElements.
+  int64_t elements(const std::vector<int64_t>& shape, const std::string& where) const {
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (d > kMaxElements / n) throw error(where, "implausibly many elements (over 2^40)");
+      n *= d;
+    }
+    return n;
   }
 
   std::vector<float> floats(const json& j, const std::string& where) const {
@@ -183,15 +222,15 @@ class Reader {
     const auto offset = number<int64_t>(ref, "offset", where), bytes = number<int64_t>(ref, "bytes", where);
     if (bytes != expected)
       throw error(where + ".bytes", "expected " + std::to_string(expected) + " bytes", std::to_string(bytes));
-    if (offset < 0 || bytes < 0 || offset + bytes > static_cast<int64_t>(payload_.size()))
+    const auto size = static_cast<int64_t>(payload_.size());
+    if (offset < 0 || bytes < 0 || bytes > size || offset > size - bytes)
       throw error(where + ".offset", "outside the payload of " + std::to_string(payload_.size()) + " bytes",
                   std::to_string(offset));
     return payload_.data() + offset;
   }
 
   torch::Tensor float_tensor(const json& ref, const std::string& where, std::vector<int64_t> shape) const {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    const int64_t n = elements(shape, where);
     const char* p = slice(ref, where, n * static_cast<int64_t>(sizeof(float)));
     torch::Tensor t = torch::empty(shape, torch::kFloat);
     std::memcpy(t.data_ptr<float>(), p, static_cast<size_t>(n) * sizeof(float));
@@ -253,8 +292,7 @@ class Reader {
 
   torch::Tensor weight(const json& j, const std::string& where, const std::vector<int64_t>& shape,
                        const nn::StaticQuant& q) const {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    const int64_t n = elements(shape, where);
     const std::string encoding =
         at(j, "encoding", where).is_string() ? j.at("encoding").get<std::string>() : "";
     if (q.spec.is_float()) {
@@ -293,7 +331,8 @@ class Reader {
     if (!inputs.is_array() || inputs.size() != arity)
       throw error(where + ".inputs", "expected " + std::to_string(arity) + " input(s)", inputs.dump());
     for (const json& i : inputs) {
-      if (!i.is_number_integer() || i.get<int>() < -1 || i.get<int>() >= index)
+      if (!i.is_number_integer() || (i.is_number_unsigned() && i.get<uint64_t>() >= uint64_t{1} << 62) ||
+          i.get<int64_t>() < -1 || i.get<int64_t>() >= index)
         throw error(where + ".inputs", "must name earlier layers (or -1, the input)", inputs.dump());
       l.inputs.push_back(i.get<int>());
     }
@@ -320,23 +359,26 @@ class Reader {
     std::vector<int64_t> shape;
     if (shape_j.is_array())
       for (const json& d : shape_j)
-        if (d.is_number_integer() && d.get<int64_t>() > 0) shape.push_back(d.get<int64_t>());
+        if (d.is_number_unsigned() ? d.get<uint64_t>() <= uint64_t{kMaxSize}
+                                   : d.is_number_integer() && d.get<int64_t>() <= kMaxSize)
+          if (d.get<int64_t>() > 0) shape.push_back(d.get<int64_t>());
     if (shape.size() != dims || shape_j.size() != dims)
-      throw error(where + ".shape", "expected " + std::to_string(dims) + " positive sizes", shape_j.dump());
+      throw error(where + ".shape", "expected " + std::to_string(dims) + " sizes in [1, 2^20]", shape_j.dump());
+    elements(shape, where + ".shape");
     const int64_t out = shape[0];
     if (l.op == nn::StaticOp::kConv) {
-      l.stride = number<int64_t>(j, "stride", where);
-      l.padding = number<int64_t>(j, "padding", where);
-      l.groups = number<int64_t>(j, "groups", where);
-      if (l.stride < 1 || l.padding < 0 || l.groups < 1 || out % l.groups != 0 || shape[2] != shape[3])
-        throw error(where, "bad stride, padding, groups or kernel",
-                    "stride " + std::to_string(l.stride) + " padding " + std::to_string(l.padding) +
-                        " groups " + std::to_string(l.groups));
+      l.stride = bounded(j, "stride", where, 1, kMaxSize);
+      l.padding = bounded(j, "padding", where, 0, kMaxSize);
+      l.groups = bounded(j, "groups", where, 1, kMaxSize);
+      if (out % l.groups != 0 || shape[2] != shape[3])
+        throw error(where, "bad groups or kernel",
+                    "groups " + std::to_string(l.groups) + " kernel " + std::to_string(shape[2]) + " x " +
+                        std::to_string(shape[3]));
       const int64_t in = model.out_channels(l.inputs[0]);
-      if (shape[1] * l.groups != in)
+      if (in % l.groups != 0 || shape[1] != in / l.groups)
         throw error(where + ".shape",
-                    "input channels " + std::to_string(shape[1] * l.groups) + " do not match the " +
-                        std::to_string(in) + " the input has",
+                    "input channels " + std::to_string(shape[1]) + " x " + std::to_string(l.groups) +
+                        " groups do not match the " + std::to_string(in) + " the input has",
                     shape_j.dump());
     }
     l.weight_quant = quant(at(j, "weight", where), where + ".weight", out);
@@ -363,6 +405,7 @@ class Reader {
 }  // namespace
 
 std::string encode_oqa(const DeployModel& m, PayloadCompression c) {
+  check_finite(m);
   Payload payload;  // the float arrays start after every packed weight
   for (const nn::StaticLayer& l : m.model.layers())
     if ((l.op == nn::StaticOp::kConv || l.op == nn::StaticOp::kLinear) && !l.weight_quant.spec.is_float())
@@ -461,11 +504,8 @@ DeployModel decode_oqa(const std::string& bytes, const std::string& path) {
                  std::to_string(raw));
     }
   }
-  const auto in_channels = r.number<int64_t>(meta, "in_channels", "metadata");
-  const auto resolution = r.number<int64_t>(meta, "resolution", "metadata");
-  if (in_channels < 1 || resolution < 1)
-    throw fail("metadata.in_channels", "input channels and resolution must be >= 1",
-               std::to_string(in_channels) + " x " + std::to_string(resolution));
+  const int64_t in_channels = r.bounded(meta, "in_channels", "metadata", 1, kMaxSize);
+  const int64_t resolution = r.bounded(meta, "resolution", "metadata", 1, kMaxResolution);
   DeployModel m{nn::StaticModel(in_channels, resolution)};
   const json& input = r.at(meta, "input", "metadata");
   m.mean = r.floats(r.at(input, "mean", "metadata.input"), "metadata.input.mean");

@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "oqa/util/error.h"
@@ -21,17 +23,45 @@ Error io_error(const fs::path& path, const std::string& what) {
   return input_error(what + ": " + std::strerror(errno)).file(path.string());
 }
 
-void write_all(int fd, std::string_view bytes, const fs::path& path) {
+// The test hook of the header: true when this write to `target` is the one OQA_DEBUG_ENOSPC names.
+bool injected_enospc(const fs::path& target) {
+  static std::mutex mutex;
+  static std::string counted_spec;  // the count restarts when the hook's value changes
+  static long count = 0;
+  const char* env = std::getenv("OQA_DEBUG_ENOSPC");
+  if (!env) return false;
+  const std::string spec(env);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (spec != counted_spec) {
+    counted_spec = spec;
+    count = 0;
+  }
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos) return false;
+  const std::string suffix = spec.substr(0, colon), name = target.string();
+  if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  return ++count == std::atol(spec.c_str() + colon + 1);
+}
+
+// Writes all of `bytes`; an error names `target` (the file being replaced or appended to).
+void write_all(int fd, std::string_view bytes, const fs::path& target) {
   const char* p = bytes.data();
   size_t left = bytes.size();
+  const bool fail_half_way = injected_enospc(target);
+  if (fail_half_way) left /= 2;
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw io_error(path, "cannot write");
+      throw io_error(target, "cannot write");
     }
     p += n;
     left -= static_cast<size_t>(n);
+  }
+  if (fail_half_way) {
+    errno = ENOSPC;
+    throw io_error(target, "cannot write");
   }
 }
 
@@ -54,12 +84,12 @@ void atomic_write(const fs::path& path, std::string_view bytes,
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw io_error(tmp, "cannot create temporary file");
   try {
-    write_all(fd, bytes, tmp);
-    if (::fsync(fd) != 0) throw io_error(tmp, "cannot fsync");
-  } catch (...) {
+    write_all(fd, bytes, path);
+    if (::fsync(fd) != 0) throw io_error(path, "cannot fsync");
+  } catch (Error& e) {
     ::close(fd);
     ::unlink(tmp.c_str());
-    throw;
+    throw Error(e.kind(), e.message() + " (the previous file, if any, is kept)").file(path.string());
   }
   ::close(fd);
   if (before_rename) before_rename();
@@ -69,6 +99,21 @@ void atomic_write(const fs::path& path, std::string_view bytes,
     throw err;
   }
   sync_dir(dir);
+}
+
+void append_synced(const fs::path& path, std::string_view bytes) {
+  const fs::path dir = path.parent_path();
+  if (!dir.empty()) ensure_dir(dir);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw io_error(path, "cannot open for appending");
+  try {
+    write_all(fd, bytes, path);
+    if (::fsync(fd) != 0) throw io_error(path, "cannot fsync");
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
 }
 
 void atomic_write_with(const fs::path& path, const std::function<void(std::ostream&)>& writer) {

@@ -1,4 +1,6 @@
-// Atomic file writes (temp file in the same folder, fsync, rename, fsync folder) and checked reads.
+// Atomic file writes (temp file in the same folder, fsync, rename, fsync folder), synced appends and checked
+// reads. Test hook: OQA_DEBUG_ENOSPC="SUFFIX:N" makes the N-th write (counted from 1) to a file whose name
+// ends with SUFFIX fail half-way with "No space left on device", as a full disk would.
 #pragma once
 
 #include <filesystem>
@@ -16,6 +18,9 @@ void atomic_write(const std::filesystem::path& path, std::string_view bytes,
 // Same, with the content produced by a writer into a string stream.
 void atomic_write_with(const std::filesystem::path& path,
                        const std::function<void(std::ostream&)>& writer);
+
+// Appends `bytes` to `path` (created when missing) and syncs it: a crash loses at most a cut last line.
+void append_synced(const std::filesystem::path& path, std::string_view bytes);
 
 // Reads a whole file; a missing or unreadable file is an input error naming it.
 std::string read_file(const std::filesystem::path& path);
