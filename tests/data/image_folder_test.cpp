@@ -129,7 +129,8 @@ TEST(ImageFolder, UndecodableImageNamesTheFile) {
   TempDir dir;
   write_png(dir.file("a/good.png"), 4, 4, 3, 0);
   testing::write_bytes(dir.file("b/broken.jpg"), "this is not a jpeg at all");
-  DatasetPtr d = load_image_folder(dir.path().string(), ImageShape{3, 4, 4});
+  // Unchecked at open (check none), the file fails when read.
+  DatasetPtr d = load_image_folder(dir.path().string(), ImageShape{3, 4, 4}, {ImageCheck::kNone, false});
   ASSERT_EQ(d->size(), 2u);
   std::vector<uint8_t> img(48);
   d->read_image(0, img.data());
@@ -154,6 +155,43 @@ TEST(ImageFolder, UndecodableImageNamesTheFile) {
   } catch (const util::Error& e) {
     EXPECT_EQ(e.file_name(), dir.file("b/broken.jpg"));
   }
+}
+
+// The check at open finds every bad file before any training: a file that is no image, one whose header is
+// cut, one cut after its header (only a decode finds it); it fails with their count, or skips them.
+TEST(ImageFolder, EveryUndecodableFileIsFoundAtOpenThenFailsOrIsSkipped) {
+  TempDir dir;
+  write_png(dir.file("a/good1.png"), 16, 16, 3, 0);
+  write_png(dir.file("b/good2.png"), 16, 16, 3, 7);
+  write_png(dir.file("b/whole.png"), 16, 16, 3, 9);
+  const std::string png = testing::read_bytes(dir.file("b/whole.png"));
+  testing::write_bytes(dir.file("a/not-an-image.jpg"), "this is not a jpeg at all");
+  testing::write_bytes(dir.file("a/header-cut.png"), png.substr(0, 20));
+  testing::write_bytes(dir.file("b/data-cut.png"), png.substr(0, png.size() / 2));
+  const std::string root = dir.path().string();
+  const ImageShape shape{3, 16, 16};
+  try {
+    load_image_folder(root, shape);
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.file_name(), root);
+    EXPECT_NE(std::string(e.what()).find("3 undecodable images"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("on_bad_image"), std::string::npos) << e.what();
+  }
+  auto skipped = std::dynamic_pointer_cast<const ImageFolderDataset>(
+      load_image_folder(root, shape, {ImageCheck::kAuto, /*skip_bad=*/true}));
+  ASSERT_EQ(skipped->size(), 3u);
+  EXPECT_EQ(skipped->skipped(), 3u);
+  EXPECT_EQ(skipped->path(0), dir.file("a/good1.png"));
+  EXPECT_EQ(skipped->label(0), 0);
+  EXPECT_EQ(skipped->label(2), 1);
+  std::vector<uint8_t> img(static_cast<size_t>(shape.numel()));
+  for (size_t i = 0; i < skipped->size(); ++i) EXPECT_NO_THROW(skipped->read_image(i, img.data()));
+  // Headers only: the file cut after its header passes the check (and fails when read).
+  auto headers = std::dynamic_pointer_cast<const ImageFolderDataset>(
+      load_image_folder(root, shape, {ImageCheck::kHeader, /*skip_bad=*/true}));
+  EXPECT_EQ(headers->skipped(), 2u);
+  EXPECT_EQ(headers->size(), 4u);
 }
 
 TEST(ImageFolder, BadRootsAndShapes) {

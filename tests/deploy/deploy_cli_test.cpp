@@ -17,6 +17,7 @@
 #include "oqa/deploy/int_runtime.h"
 #include "oqa/deploy/oqa_format.h"
 #include "oqa/deploy/ort_bridge.h"
+#include "util/bmp_file.h"
 #include "util/run_command.h"
 #include "util/test_dir.h"
 
@@ -187,18 +188,7 @@ TEST_F(DeployCli, ClassifiesOneImageFileLikeTheDatasetPath) {
   std::vector<uint8_t> pixels(28 * 28);
   splits.test->read_image(0, pixels.data());
   const std::string bmp = (dir_.path / "image0.bmp").string();
-  {
-    std::string f = "BM";
-    auto u32 = [&](uint32_t v) { f.append(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { f.append(reinterpret_cast<const char*>(&v), 2); };
-    u32(54 + 28 * 28 * 3), u32(0), u32(54);  // file size, reserved, pixel offset
-    u32(40), u32(28), u32(28), u16(1), u16(24),
-        u32(0);  // info header: size, w, h, planes, bpp, no compression
-    u32(28 * 28 * 3), u32(2835), u32(2835), u32(0), u32(0);  // image size, resolution, palette
-    for (int y = 27; y >= 0; --y)                            // rows bottom-up, 84 bytes (a multiple of 4)
-      for (int x = 0; x < 28; ++x) f.append(3, static_cast<char>(pixels[static_cast<size_t>(y * 28 + x)]));
-    std::ofstream(bmp, std::ios::binary) << f;
-  }
+  test::write_bmp24(bmp, 28, 28, [&](int x, int y, int) { return pixels[static_cast<size_t>(y * 28 + x)]; });
   deploy::DeployedEvalOptions o;
   o.limit = 1;
   deploy::IntegerModel im(m);

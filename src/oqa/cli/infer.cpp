@@ -39,12 +39,17 @@ int classify_image(const deploy::DeployModel& m, const InferArgs& a) {
   deploy::IntegerModel im(m);
   const torch::Tensor p = torch::softmax(im.forward(image_input(m, a.image)), 1)[0];
   const int64_t cls = p.argmax().item<int64_t>();
+  const util::Json names = m.info.value("data", util::Json::object()).value("class_names", util::Json::array());
+  const std::string name = names.is_array() && cls < static_cast<int64_t>(names.size()) && names[cls].is_string()
+                               ? names[cls].get<std::string>()
+                               : "";
   if (a.json) {
-    const util::Json j{{"image", a.image}, {"class", cls}, {"probability", p[cls].item<double>()}};
+    util::Json j{{"image", a.image}, {"class", cls}, {"probability", p[cls].item<double>()}};
+    if (!name.empty()) j["class_name"] = name;
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s: class %lld (p = %.3f)\n", a.image.c_str(), static_cast<long long>(cls),
-                p[cls].item<double>());
+    std::printf("%s: class %lld%s (p = %.3f)\n", a.image.c_str(), static_cast<long long>(cls),
+                name.empty() ? "" : (" '" + name + "'").c_str(), p[cls].item<double>());
   }
   return 0;
 }

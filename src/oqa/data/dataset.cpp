@@ -32,6 +32,7 @@ class SubsetDataset final : public Dataset {
   int64_t label(size_t i) const override { return base_->label(at(i)); }
   void read_image(size_t i, uint8_t* dst) const override { base_->read_image(at(i), dst); }
   std::string name() const override { return name_; }
+  std::vector<std::string> class_names() const override { return base_->class_names(); }
   const std::vector<size_t>& indices() const { return indices_; }
 
  private:

@@ -31,6 +31,8 @@ class Dataset {
   virtual int64_t label(size_t i) const = 0;
   virtual void read_image(size_t i, uint8_t* dst) const = 0;  // writes shape().numel() bytes, CHW
   virtual std::string name() const = 0;
+  // Names of the classes by label, when the data has them (an image folder's subfolders); else empty.
+  virtual std::vector<std::string> class_names() const { return {}; }
 };
 
 using DatasetPtr = std::shared_ptr<const Dataset>;

@@ -1,4 +1,4 @@
-// ImageFolder: folder scan at load, stb_image decode + grey/RGB conversion + resize per read.
+// ImageFolder: folder scan and file check at load, stb_image decode + grey/RGB conversion + resize per read.
 #include "oqa/data/image_folder.h"
 
 #include <stb/stb_image.h>
@@ -7,6 +7,9 @@
 #include <cctype>
 #include <filesystem>
 #include <memory>
+
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
 
 #include "oqa/data/resize.h"
 #include "oqa/util/error.h"
@@ -23,7 +26,8 @@ bool is_image_file_name(const std::string& file_name) {
   return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "bmp";
 }
 
-ImageFolderDataset::ImageFolderDataset(std::string root, ImageShape shape) : root_(std::move(root)), shape_(shape) {
+ImageFolderDataset::ImageFolderDataset(std::string root, ImageShape shape, ImageFolderOptions options)
+    : root_(std::move(root)), shape_(shape) {
   if (shape_.channels != 1 && shape_.channels != 3)
     throw util::input_error("image-folder channels must be 1 or 3").field("channels").value(std::to_string(shape_.channels));
   if (shape_.height <= 0 || shape_.width <= 0 || shape_.height > 8192 || shape_.width > 8192)
@@ -58,6 +62,65 @@ ImageFolderDataset::ImageFolderDataset(std::string root, ImageShape shape) : roo
     throw util::input_error("no images (.jpg .jpeg .png .bmp) found in the " + std::to_string(classes_.size()) +
                             " class folders")
         .file(root_);
+  check_files(options);
+}
+
+namespace {
+
+// Why `file` cannot be read as an image ("" when it can): its header only, or a whole decode.
+std::string probe(const std::string& file, const ImageShape& shape, bool decode, std::vector<uint8_t>& scratch) {
+  if (!decode) {
+    int w = 0, h = 0, n = 0;
+    if (stbi_info(file.c_str(), &w, &h, &n) && w > 0 && h > 0) return "";
+    const char* why = stbi_failure_reason();
+    return std::string("cannot read the image header: ") + (why ? why : "unknown reason");
+  }
+  scratch.resize(static_cast<size_t>(shape.numel()));
+  try {
+    decode_image(file, shape, scratch.data());
+  } catch (const util::Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+}  // namespace
+
+void ImageFolderDataset::check_files(const ImageFolderOptions& options) {
+  if (options.check == ImageCheck::kNone) return;
+  const bool decode =
+      options.check == ImageCheck::kDecode || (options.check == ImageCheck::kAuto && files_.size() <= 50000);
+  std::vector<std::string> reasons(files_.size());
+  at::parallel_for(0, static_cast<int64_t>(files_.size()), 16, [&](int64_t begin, int64_t end) {
+    std::vector<uint8_t> scratch;
+    for (int64_t i = begin; i < end; ++i)
+      reasons[static_cast<size_t>(i)] = probe(files_[static_cast<size_t>(i)], shape_, decode, scratch);
+  });
+  size_t bad = 0;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (reasons[i].empty()) continue;
+    if (!options.skip_bad) spdlog::error("{}: {}", files_[i], reasons[i]);
+    if (bad++ == 0 && options.skip_bad)
+      spdlog::warn("{}: skipping undecodable image ({}); more are counted below", files_[i], reasons[i]);
+  }
+  if (bad == 0) return;
+  if (!options.skip_bad)
+    throw util::input_error(std::to_string(bad) + " undecodable image" + (bad == 1 ? "" : "s") +
+                            " (each listed above): fix or remove them, or set data.on_bad_image = \"skip\"")
+        .file(root_);
+  std::vector<std::string> files;
+  std::vector<int64_t> labels;
+  for (size_t i = 0; i < files_.size(); ++i)
+    if (reasons[i].empty()) {
+      files.push_back(std::move(files_[i]));
+      labels.push_back(labels_[i]);
+    }
+  files_ = std::move(files);
+  labels_ = std::move(labels);
+  skipped_ = bad;
+  spdlog::warn("{}: skipped {} undecodable image{} (data.on_bad_image = \"skip\"); {} remain", root_, bad,
+               bad == 1 ? "" : "s", files_.size());
+  if (files_.empty()) throw util::input_error("no decodable images left after skipping the bad ones").file(root_);
 }
 
 int64_t ImageFolderDataset::label(size_t i) const {
@@ -97,8 +160,8 @@ void ImageFolderDataset::read_image(size_t i, uint8_t* dst) const {
   decode_image(path(i), shape_, dst);
 }
 
-DatasetPtr load_image_folder(const std::string& root, ImageShape shape) {
-  return std::make_shared<ImageFolderDataset>(root, shape);
+DatasetPtr load_image_folder(const std::string& root, ImageShape shape, ImageFolderOptions options) {
+  return std::make_shared<ImageFolderDataset>(root, shape, options);
 }
 
 }  // namespace oqa::data

@@ -9,13 +9,24 @@
 
 namespace oqa::data {
 
-// Decoding is lazy: load only lists the files, and read_image decodes one (loader workers run
-// decodes in parallel, and a large folder never sits decoded in memory). An undecodable file is
-// an input error naming it, raised by read_image (so by Loader::next()).
+// How the files are checked when the folder is opened, before any training: kDecode decodes every image
+// (finds truncated files too), kHeader reads only each header, kAuto decodes folders of up to 50,000 images and
+// reads headers above that.
+enum class ImageCheck { kAuto, kDecode, kHeader, kNone };
+
+struct ImageFolderOptions {
+  ImageCheck check = ImageCheck::kAuto;
+  bool skip_bad = false;  // drop the files the check finds undecodable (logged with a count) instead of failing
+};
+
+// Decoding is lazy: open lists and checks the files, and read_image decodes one (loader workers run decodes
+// in parallel, and a large folder never sits decoded in memory). The check at open logs every undecodable
+// file (path and reason) and then fails with one error, or skips them; a file the check could not catch
+// (kHeader) is an input error naming it, raised by read_image (so by Loader::next()).
 class ImageFolderDataset final : public Dataset {
  public:
   // shape.channels must be 1 (grey) or 3 (RGB); height and width > 0.
-  ImageFolderDataset(std::string root, ImageShape shape);
+  ImageFolderDataset(std::string root, ImageShape shape, ImageFolderOptions options = {});
 
   size_t size() const override { return files_.size(); }
   ImageShape shape() const override { return shape_; }
@@ -25,7 +36,9 @@ class ImageFolderDataset final : public Dataset {
   std::string name() const override { return "image-folder:" + root_; }
 
   const std::vector<std::string>& classes() const { return classes_; }
+  std::vector<std::string> class_names() const override { return classes_; }
   const std::string& path(size_t i) const;
+  size_t skipped() const { return skipped_; }  // undecodable files dropped (skip_bad)
 
  private:
   std::string root_;
@@ -33,9 +46,12 @@ class ImageFolderDataset final : public Dataset {
   std::vector<std::string> classes_;
   std::vector<std::string> files_;
   std::vector<int64_t> labels_;
+  size_t skipped_ = 0;
+
+  void check_files(const ImageFolderOptions& options);
 };
 
-DatasetPtr load_image_folder(const std::string& root, ImageShape shape);
+DatasetPtr load_image_folder(const std::string& root, ImageShape shape, ImageFolderOptions options = {});
 
 // Decodes one image file (jpg, png, bmp, ...) to CHW uint8 of `shape` (channels 1 or 3; resized bilinearly).
 // An undecodable file is an input error naming it.

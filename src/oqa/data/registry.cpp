@@ -73,6 +73,8 @@ std::string default_root(const std::string& dataset) {
   throw unknown_dataset(dataset);
 }
 
+bool flip_keeps_class(const std::string& dataset) { return dataset != "mnist"; }
+
 Splits open_splits(const DataOptions& opt, uint64_t seed) {
   const std::string root = opt.root.empty() ? default_root(opt.dataset) : opt.root;
   if (!(opt.val_fraction >= 0.0 && opt.val_fraction < 1.0))
@@ -107,8 +109,14 @@ Splits open_splits(const DataOptions& opt, uint64_t seed) {
     fs::path test_dir = fs::path(root) / "test";
     std::error_code ec;
     if (!fs::is_directory(test_dir, ec) && fs::is_directory(fs::path(root) / "val", ec)) test_dir = fs::path(root) / "val";
-    auto train = std::make_shared<ImageFolderDataset>(train_dir.string(), shape);
-    auto test = std::make_shared<ImageFolderDataset>(test_dir.string(), shape);
+    ImageFolderOptions fo;
+    fo.check = opt.check_images == "decode"   ? ImageCheck::kDecode
+               : opt.check_images == "header" ? ImageCheck::kHeader
+               : opt.check_images == "none"   ? ImageCheck::kNone
+                                              : ImageCheck::kAuto;
+    fo.skip_bad = opt.on_bad_image == "skip";
+    auto train = std::make_shared<ImageFolderDataset>(train_dir.string(), shape, fo);
+    auto test = std::make_shared<ImageFolderDataset>(test_dir.string(), shape, fo);
     if (train->classes() != test->classes())
       throw util::input_error("class folders differ from those of " + train_dir.string() + " (" +
                               std::to_string(test->classes().size()) + " vs " +

@@ -16,6 +16,8 @@ struct DataOptions {
   int64_t channels = 0;    // image-folder: 1 or 3 (default 3); synthetic: default 1
   int64_t synthetic_train = 2048, synthetic_test = 512, synthetic_classes = 10;
   int64_t train_images = 0, val_images = 0;  // > 0: keep only the first N of the split (quick runs, tests)
+  std::string check_images = "auto";          // image-folder: auto | decode | header | none (ImageCheck)
+  std::string on_bad_image = "error";         // image-folder: error | skip
 };
 
 struct Splits {
@@ -34,6 +36,9 @@ std::string default_root(const std::string& dataset);
 // image-folder: root/train/<class>/... and root/test/<class>/... (root/val when there is no test);
 // synthetic: generated (its pixels do not depend on `seed`, only the split does).
 Splits open_splits(const DataOptions& opt, uint64_t seed);
+
+// Whether a horizontal flip keeps the class, so training may flip by default: not for digits (mnist).
+bool flip_keeps_class(const std::string& dataset);
 
 // Default input normalisation per dataset (mean/std per channel, on [0,1] pixels) for the loader;
 // statistics of a dataset with another channel count are averaged (3 -> 1) or repeated (1 -> 3);

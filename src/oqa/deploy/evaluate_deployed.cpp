@@ -66,6 +66,15 @@ LabelledImages load_split(const DeployModel& m, const DeployedEvalOptions& o) {
   opt.root = !o.root.empty() ? o.root : (o.dataset.empty() ? d.value("root", std::string()) : "");
   opt.val_fraction = d.value("val_fraction", 0.1);
   opt.val_images = d.value("val_images", int64_t{0});
+  // The data settings the model was trained with; a model file without them (older oqa) takes the channel
+  // count and size its first layer expects, which are the same for the readers that have these settings.
+  opt.channels = d.contains("channels") ? d.at("channels").get<int64_t>() : m.model.in_channels();
+  opt.image_size = d.contains("image_size") ? d.at("image_size").get<int64_t>() : m.model.resolution();
+  if (d.contains("synthetic") && d.at("synthetic").is_array() && d.at("synthetic").size() == 3) {
+    opt.synthetic_train = d.at("synthetic")[0].get<int64_t>();
+    opt.synthetic_test = d.at("synthetic")[1].get<int64_t>();
+    opt.synthetic_classes = d.at("synthetic")[2].get<int64_t>();
+  }
   if (opt.dataset.empty())
     throw util::usage_error("the model does not say which dataset it was trained on: pass --data NAME");
   const data::Splits splits = data::open_splits(opt, d.value("seed", uint64_t{0}));

@@ -56,8 +56,17 @@ deploy::DeployModel export_subnet(const ExportSource& source) {
               {"root", e.data.root},
               {"seed", e.seed},
               {"val_fraction", e.data.val_fraction},
-              {"val_images", e.data.val_images}}},
+              {"val_images", e.data.val_images},
+              {"image_size", e.data.image_size},
+              {"channels", e.data.channels},
+              {"synthetic", {e.data.synthetic_train, e.data.synthetic_test, e.data.synthetic_classes}},
+              {"class_names", splits.train->class_names()}}},
             {"oqa_version", OQA_VERSION}};
+  try {
+    deploy::check_finite(m);
+  } catch (util::Error& err) {
+    throw err.file(source.run + "/" + run.stage.name);
+  }
   return m;
 }
 

@@ -20,6 +20,8 @@ void read_data(util::ConfigNode node, Experiment& e) {
   d.synthetic_train = node.get_int_range("synthetic_train", d.synthetic_train, 1, 10000000);
   d.synthetic_test = node.get_int_range("synthetic_test", d.synthetic_test, 1, 10000000);
   d.synthetic_classes = node.get_int_range("synthetic_classes", d.synthetic_classes, 2, 100000);
+  d.check_images = node.get_choice("check_images", d.check_images, {"auto", "decode", "header", "none"});
+  d.on_bad_image = node.get_choice("on_bad_image", d.on_bad_image, {"error", "skip"});
   auto& l = e.loader;
   l.batch_size = node.get_int_range("batch_size", 128, 1, 1 << 20);
   l.workers = static_cast<int>(node.get_int_range("workers", 2, 0, 64));
@@ -27,7 +29,7 @@ void read_data(util::ConfigNode node, Experiment& e) {
   l.drop_last = node.get<bool>("drop_last", true);
   auto aug = node.child("augment");
   l.transform.pad_crop = aug.get_int_range("pad_crop", 2, 0, 64);
-  l.transform.hflip = aug.get<bool>("hflip", true);
+  l.transform.hflip = aug.get<bool>("hflip", data::flip_keeps_class(d.dataset));
   l.transform.mean = aug.get<std::vector<float>>("mean", {});
   l.transform.std = aug.get<std::vector<float>>("std", {});
   if (l.transform.mean.size() != l.transform.std.size())
@@ -78,7 +80,10 @@ Experiment read_experiment(util::Config& config) {
     data::default_normalization(e.data.dataset, e.data.channels, e.loader.transform.mean, e.loader.transform.std);
   e.resolved = config.resolved();
   util::Json identity = e.resolved;
-  for (const char* k : {"workers", "prefetch"}) identity["data"].erase(k);
+  // Settings that never change the trained weights; on_bad_image only when it fails (a run made before these
+  // keys existed keeps its hash and resumes).
+  for (const char* k : {"workers", "prefetch", "check_images"}) identity["data"].erase(k);
+  if (e.data.on_bad_image == "error") identity["data"].erase("on_bad_image");
   for (const char* k : {"log_every", "eval_batch_size"}) identity["train"].erase(k);
   identity.erase("search");  // search settings never change the trained weights
   // The direct baseline adds a stage without changing the others, so a run can gain it on resume.
