@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every system and npm package oqa needs (idempotent; safe to run again).
+# Installs every system and npm package oqa needs (idempotent; safe to run again). With --sanitizers, also
+# clang and its runtimes (AddressSanitizer, UndefinedBehaviorSanitizer, libFuzzer) for scripts/fuzz.sh and
+# scripts/test.sh --sanitize.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ APT_PACKAGES=(
   gnuplot-nox dataset-fashion-mnist
   python3-torch
 )
+if [ "${1:-}" = "--sanitizers" ]; then APT_PACKAGES+=(clang libclang-rt-dev); fi
 # Node.js runs ONNX Runtime in the tests; a machine may already have it from another source.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
