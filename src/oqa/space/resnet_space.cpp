@@ -130,9 +130,11 @@ ResNetSpace::ResNetSpace(ResNetOptions options)
       g.candidates.push_back(std::max<int64_t>(1, std::llround(m * static_cast<double>(g.base))));
     g.candidates = sorted_unique(g.candidates);
   }
-  for (const auto& [name, list] : options_.widths)
+  for (const auto& entry : options_.widths) {
+    const std::string& name = entry.first;  // a plain reference: C++17 lambdas cannot capture a structured binding
     if (std::none_of(groups_.begin(), groups_.end(), [&](const WidthGroup& g) { return g.name == name; }))
       throw util::input_error("unknown width group").field("widths." + name);
+  }
   set_slots(make_slots());
 }
 
