@@ -78,4 +78,12 @@ TEST(InferData, OneChannelImageFolderModelEvaluatesItsDataAndNamesTheClass) {
   m.info["data"].erase("image_size");
   deploy::DeployedEvalOptions o;
   EXPECT_EQ(deploy::load_split(m, o).images.size(1), 1);
+  // Data settings of the wrong type (a hand-edited file): an input error naming them, not a JSON exception.
+  m.info["data"]["channels"] = "one";
+  try {
+    deploy::load_split(m, o);
+    ADD_FAILURE() << "accepted";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.field_name(), "info.data") << e.what();
+  }
 }

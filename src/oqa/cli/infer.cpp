@@ -39,7 +39,10 @@ int classify_image(const deploy::DeployModel& m, const InferArgs& a) {
   deploy::IntegerModel im(m);
   const torch::Tensor p = torch::softmax(im.forward(image_input(m, a.image)), 1)[0];
   const int64_t cls = p.argmax().item<int64_t>();
-  const util::Json names = m.info.value("data", util::Json::object()).value("class_names", util::Json::array());
+  const util::Json& info = m.info;
+  const util::Json names = info.contains("data") && info.at("data").is_object()
+                               ? info.at("data").value("class_names", util::Json::array())
+                               : util::Json::array();
   const std::string name = names.is_array() && cls < static_cast<int64_t>(names.size()) && names[cls].is_string()
                                ? names[cls].get<std::string>()
                                : "";

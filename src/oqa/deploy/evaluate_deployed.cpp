@@ -59,7 +59,11 @@ nlohmann::json DeployedEvalReport::to_json() const {
   return j;
 }
 
-LabelledImages load_split(const DeployModel& m, const DeployedEvalOptions& o) {
+namespace {
+
+// The data settings recorded in the model's info.data, with the command line's overrides; a field of the
+// wrong type (a hand-edited or crafted file) is an input error naming it.
+data::DataOptions model_data_options(const DeployModel& m, const DeployedEvalOptions& o, uint64_t& seed) try {
   const nlohmann::json d = m.info.value("data", nlohmann::json::object());
   data::DataOptions opt;
   opt.dataset = !o.dataset.empty() ? o.dataset : d.value("dataset", std::string());
@@ -75,9 +79,20 @@ LabelledImages load_split(const DeployModel& m, const DeployedEvalOptions& o) {
     opt.synthetic_test = d.at("synthetic")[1].get<int64_t>();
     opt.synthetic_classes = d.at("synthetic")[2].get<int64_t>();
   }
+  seed = d.value("seed", uint64_t{0});
+  return opt;
+} catch (const nlohmann::json::exception& e) {
+  throw util::input_error(std::string("malformed data settings in the model file: ") + e.what()).field("info.data");
+}
+
+}  // namespace
+
+LabelledImages load_split(const DeployModel& m, const DeployedEvalOptions& o) {
+  uint64_t seed = 0;
+  const data::DataOptions opt = model_data_options(m, o, seed);
   if (opt.dataset.empty())
     throw util::usage_error("the model does not say which dataset it was trained on: pass --data NAME");
-  const data::Splits splits = data::open_splits(opt, d.value("seed", uint64_t{0}));
+  const data::Splits splits = data::open_splits(opt, seed);
   const data::DatasetPtr set = o.split == "val" ? splits.val : splits.test;
   if (!set || set->size() == 0)
     throw util::usage_error("dataset " + opt.dataset + " has no " + o.split + " split");
@@ -112,8 +127,7 @@ DeployedEvalReport evaluate_deployed(const DeployModel& m, const DeployedEvalOpt
   const LabelledImages data = load_split(m, o);
   DeployedEvalReport r;
   r.images = data.images.size(0);
-  r.dataset =
-      !o.dataset.empty() ? o.dataset : m.info.value("data", nlohmann::json::object()).value("dataset", "");
+  r.dataset = !o.dataset.empty() ? o.dataset : m.info.at("data").at("dataset").get<std::string>();
   r.split = o.split;
   torch::NoGradGuard no_grad;
   torch::Tensor ref;

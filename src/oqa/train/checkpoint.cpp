@@ -36,7 +36,8 @@ nlohmann::json CheckpointMeta::to_json() const {
 }
 
 CheckpointMeta CheckpointMeta::from_json(const nlohmann::json& j, const std::string& file) {
-  if (!j.is_object() || j.value("magic", "") != kMagic)
+  // A "magic" of another type is no oqa checkpoint either (value() would throw a JSON type error).
+  if (!j.is_object() || !j.contains("magic") || !j.at("magic").is_string() || j.at("magic") != kMagic)
     throw util::input_error("not an oqa checkpoint").file(file);
   CheckpointMeta m;
   try {
