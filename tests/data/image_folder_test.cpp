@@ -194,6 +194,29 @@ TEST(ImageFolder, EveryUndecodableFileIsFoundAtOpenThenFailsOrIsSkipped) {
   EXPECT_EQ(headers->size(), 4u);
 }
 
+// A JPEG whose Huffman table claims more than 256 codes (found by fuzzing: Debian's stb_image writes past its
+// table on it) is refused with a clear error before stb sees it, when read and when checked at open.
+TEST(ImageFolder, JpegWithAnOversizedHuffmanTableIsRefused) {
+  TempDir dir;
+  std::string jpeg = "\xFF\xD8";                       // start of image
+  jpeg += std::string("\xFF\xC4\x00\x13\x00", 5);      // DHT, length 19, class 0 table 0
+  jpeg += std::string(16, '\x20');                      // 16 x 32 = 512 codes
+  jpeg += std::string(64, '\x01');
+  testing::write_bytes(dir.file("a/bad.jpg"), jpeg);
+  std::vector<uint8_t> img(48);
+  try {
+    decode_image(dir.file("a/bad.jpg"), ImageShape{3, 4, 4}, img.data());
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.file_name(), dir.file("a/bad.jpg"));
+    EXPECT_NE(std::string(e.what()).find("more than 256 codes"), std::string::npos) << e.what();
+  }
+  write_png(dir.file("a/good.png"), 4, 4, 3, 0);
+  auto d = std::dynamic_pointer_cast<const ImageFolderDataset>(
+      load_image_folder(dir.path().string(), ImageShape{3, 4, 4}, {ImageCheck::kHeader, /*skip_bad=*/true}));
+  EXPECT_EQ(d->skipped(), 1u);
+}
+
 TEST(ImageFolder, BadRootsAndShapes) {
   TempDir dir;
   EXPECT_THROW(load_image_folder(dir.file("missing"), ImageShape{3, 8, 8}), util::Error);

@@ -45,6 +45,12 @@ TEST(Config, WrongTypeNamesKeyAndValue) {
   EXPECT_NE(msg.find("expected an integer"), std::string::npos) << msg;
   auto c2 = Config::from_json(Json::parse(R"({"lr": true})"), "x.json");
   EXPECT_NE(error_of([&] { c2.root().get<double>("lr", 0.1); }).find("expected a number"), std::string::npos);
+  // A list of integers holding a float (found by fuzzing: 3.2e33 converted to int64 is undefined behaviour).
+  auto c3 = Config::from_json(Json::parse(R"({"space": {"resolutions": [28, 3.2e33]}})"), "s.json");
+  const std::string list = error_of([&] { c3.root().child("space").get<std::vector<int64_t>>("resolutions", {}); });
+  EXPECT_NE(list.find("space.resolutions"), std::string::npos) << list;
+  auto c4 = Config::from_json(Json::parse(R"({"resolutions": [28, 32]})"), "s.json");
+  EXPECT_EQ(c4.root().get<std::vector<int64_t>>("resolutions", {}), (std::vector<int64_t>{28, 32}));
 }
 
 TEST(Config, RangeAndChoice) {

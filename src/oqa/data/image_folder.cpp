@@ -6,17 +6,34 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include "oqa/data/jpeg_check.h"
 #include "oqa/data/resize.h"
+#include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
 
 namespace fs = std::filesystem;
 
 namespace oqa::data {
+
+namespace {
+
+// The file's bytes, refused when they hold a JPEG defect the decoder would mishandle (jpeg_check.h).
+std::string checked_image_bytes(const std::string& file) {
+  std::string bytes = util::read_file(file);
+  const std::string defect = jpeg_defect(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!defect.empty()) throw util::input_error("cannot decode image: " + defect).file(file);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw util::input_error("cannot decode image: larger than 2 GB").file(file);
+  return bytes;
+}
+
+}  // namespace
 
 bool is_image_file_name(const std::string& file_name) {
   const size_t dot = file_name.rfind('.');
@@ -71,7 +88,16 @@ namespace {
 std::string probe(const std::string& file, const ImageShape& shape, bool decode, std::vector<uint8_t>& scratch) {
   if (!decode) {
     int w = 0, h = 0, n = 0;
-    if (stbi_info(file.c_str(), &w, &h, &n) && w > 0 && h > 0) return "";
+    std::string bytes;
+    try {
+      bytes = checked_image_bytes(file);
+    } catch (const util::Error& e) {
+      return e.message();
+    }
+    if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                              &n) &&
+        w > 0 && h > 0)
+      return "";
     const char* why = stbi_failure_reason();
     return std::string("cannot read the image header: ") + (why ? why : "unknown reason");
   }
@@ -136,7 +162,11 @@ const std::string& ImageFolderDataset::path(size_t i) const {
 void decode_image(const std::string& file, const ImageShape& shape, uint8_t* dst) {
   const int want = static_cast<int>(shape.channels);
   int w = 0, h = 0, n = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> img(stbi_load(file.c_str(), &w, &h, &n, want), stbi_image_free);
+  const std::string bytes = checked_image_bytes(file);
+  std::unique_ptr<stbi_uc, void (*)(void*)> img(
+      stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                            &n, want),
+      stbi_image_free);
   if (!img) {
     const char* why = stbi_failure_reason();
     throw util::input_error(std::string("cannot decode image: ") + (why ? why : "unknown reason")).file(file);

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <set>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,13 @@ Json read_json(const std::string& path);
 void write_json(const std::string& path, const Json& j);
 
 // ---- template definitions ---------------------------------------------------------------------
+namespace detail {
+template <class T>
+struct is_integer_vector : std::false_type {};
+template <class E, class A>
+struct is_integer_vector<std::vector<E, A>> : std::bool_constant<std::is_integral_v<E> && !std::is_same_v<E, bool>> {};
+}  // namespace detail
+
 std::string json_type_name(const Json& j);
 
 template <class T>
@@ -105,6 +113,11 @@ T ConfigNode::get(const std::string& key, const T& fallback) {
       if (!v->is_number_integer()) throw Json::type_error::create(302, "", nullptr);
     } else if constexpr (std::is_floating_point_v<T>) {
       if (!v->is_number()) throw Json::type_error::create(302, "", nullptr);
+    } else if constexpr (detail::is_integer_vector<T>::value) {
+      // Each element an integer: a float such as 3.2e33 converted to an integer would be undefined.
+      if (!v->is_array()) throw Json::type_error::create(302, "", nullptr);
+      for (const Json& e : *v)
+        if (!e.is_number_integer()) throw Json::type_error::create(302, "", nullptr);
     }
     return v->get<T>();
   } catch (const Json::exception&) {
