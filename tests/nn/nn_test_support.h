@@ -22,7 +22,8 @@ inline std::string error_field(const std::function<void()>& f) {
 }
 
 inline torch::Tensor param(const torch::nn::Module& m, const std::string& name) {
-  auto p = m.named_parameters(/*recurse=*/true).find(name);
+  const auto params = m.named_parameters(/*recurse=*/true);  // find() points into it: keep it alive (ASan)
+  auto p = params.find(name);
   EXPECT_NE(p, nullptr) << "no parameter " << name;
   return p ? *p : torch::Tensor();
 }
