@@ -6,7 +6,7 @@ namespace oqa::data {
 
 namespace {
 
-// The first table of a DHT segment's payload [p, end) whose counts exceed 256 codes: its position, or -1.
+// True when a table of the DHT segment's payload [p, end) counts more than 256 codes.
 bool oversized_table(const uint8_t* p, const uint8_t* end) {
   while (end - p >= 17) {
     size_t codes = 0;

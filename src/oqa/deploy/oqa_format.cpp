@@ -15,6 +15,7 @@
 #include "oqa/deploy/bit_pack.h"
 #include "oqa/deploy/levels.h"
 #include "oqa/util/atomic_file.h"
+#include "oqa/util/config.h"
 #include "oqa/util/error.h"
 
 namespace oqa::deploy {
@@ -191,8 +192,7 @@ class Reader {
   int64_t bounded(const json& j, const std::string& key, const std::string& where, int64_t lo, int64_t hi) const {
     const auto v = number<int64_t>(j, key, where);
     if (v < lo || v > hi)
-      throw error(where + "." + key, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
-                  std::to_string(v));
+      throw error(where + "." + key, util::range_message(lo, hi), std::to_string(v));
     return v;
   }
 

@@ -65,6 +65,18 @@ void write_all(int fd, std::string_view bytes, const fs::path& target) {
   }
 }
 
+// Writes all of `bytes` to `fd` and syncs it; `fd` is closed either way.
+void write_sync_close(int fd, std::string_view bytes, const fs::path& target) {
+  try {
+    write_all(fd, bytes, target);
+    if (::fsync(fd) != 0) throw io_error(target, "cannot fsync");
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
 void sync_dir(const fs::path& dir) {
   int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return;  // best effort: some file systems do not allow it
@@ -84,14 +96,11 @@ void atomic_write(const fs::path& path, std::string_view bytes,
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw io_error(tmp, "cannot create temporary file");
   try {
-    write_all(fd, bytes, path);
-    if (::fsync(fd) != 0) throw io_error(path, "cannot fsync");
+    write_sync_close(fd, bytes, path);
   } catch (Error& e) {
-    ::close(fd);
     ::unlink(tmp.c_str());
     throw Error(e.kind(), e.message() + " (the previous file, if any, is kept)").file(path.string());
   }
-  ::close(fd);
   if (before_rename) before_rename();
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     auto err = io_error(path, "cannot rename temporary file into place");
@@ -106,14 +115,7 @@ void append_synced(const fs::path& path, std::string_view bytes) {
   if (!dir.empty()) ensure_dir(dir);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw io_error(path, "cannot open for appending");
-  try {
-    write_all(fd, bytes, path);
-    if (::fsync(fd) != 0) throw io_error(path, "cannot fsync");
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
+  write_sync_close(fd, bytes, path);
 }
 
 void atomic_write_with(const fs::path& path, const std::function<void(std::ostream&)>& writer) {
