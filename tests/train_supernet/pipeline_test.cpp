@@ -1,4 +1,5 @@
-// Pipeline tests: resume equivalence across stages, NaN stop with an intact checkpoint, bit inheritance 4 -> 3.
+// Pipeline tests: resume equivalence across stages, NaN stop with an intact checkpoint, bit inheritance 4 -> 3,
+// stage evaluation that leaves the supernet as it was.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -384,4 +385,29 @@ TEST(Pipeline, ContinuedScheduleSpansTheChainOfStages) {
     EXPECT_EQ(config_error(c, bad).field_name(),
               std::string("supernet.stages[") + (bad[0] == 'f' ? "0" : "1") + "].schedule");
   }
+}
+
+// Evaluating a stage recalibrates BN for the largest and then the smallest subnet; the supernet must come back
+// with the running statistics it had (before the fix it kept the smallest subnet's).
+TEST(Pipeline, EvaluateStageLeavesTheBatchNormStatisticsAsTheyWere) {
+  TestDir dir;
+  train::Experiment e = test::experiment_of(test::tiny_config());
+  data::Splits splits = data::open_splits(e.data, e.seed);
+  auto net = space::make_supernet(e.space);
+  auto before = space::make_supernet(e.space);
+  {
+    torch::NoGradGuard no_grad;
+    net->train();
+    net->set_active(e.space->largest());
+    net->forward(torch::randn({8, 1, 16, 16}) * 3 + 1);  // running statistics away from their initial values
+    for (auto& b : before->named_buffers()) b.value().copy_(net->named_buffers()[b.key()]);
+    for (auto& p : before->named_parameters()) p.value().copy_(net->named_parameters()[p.key()]);
+  }
+  train::MetricsLog metrics((dir.path / "metrics.jsonl").string());
+  train::StageContext ctx{e, dir.path.string(), splits, metrics,
+                          train::SubnetEvalSetup{splits.train, train::eval_loader_options(e.loader, 160), 96}};
+  const auto stages = train::pipeline_stages(e.supernet, false);
+  nlohmann::json r = train::evaluate_stage(*net, stages.back(), ctx);
+  EXPECT_TRUE(r["smallest"].contains("test_top1"));
+  EXPECT_EQ(test::max_state_difference(*net, *before), 0.0);
 }

@@ -235,10 +235,12 @@ nlohmann::json evaluate_stage(space::Supernet& net, const SupernetStage& stage, 
   std::vector<std::pair<std::string, data::DatasetPtr>> splits;
   if (ctx.splits.val && ctx.splits.val->size() > 0) splits.emplace_back("val", ctx.splits.val);
   splits.emplace_back("test", ctx.splits.test);
+  BufferSnapshot snapshot(net);  // BN recalibration must not leave the smallest subnet's statistics behind
   for (const auto& [name, split] : splits) {
     nlohmann::json top1 = evaluate_extremes(net, stage, ctx, split, name);
     for (const char* which : {"largest", "smallest"}) out[which][name + "_top1"] = top1[which];
   }
+  snapshot.restore(net);
   return out;
 }
 

@@ -62,7 +62,8 @@ ScheduleOptions stage_schedule(const SupernetOptions& sn, const SupernetStage& s
                                int64_t steps_per_epoch);
 
 // Top-1 of the largest and smallest subnet at the stage's quantization, BN recalibrated, on validation (when
-// the split has one) and test: {"largest": {"val_top1", "test_top1"}, "smallest": {...}}.
+// the split has one) and test: {"largest": {"val_top1", "test_top1"}, "smallest": {...}}. The supernet's
+// buffers (BN running statistics) are as before when it returns.
 nlohmann::json evaluate_stage(space::Supernet& net, const SupernetStage& stage, StageContext& ctx);
 
 }  // namespace oqa::train
