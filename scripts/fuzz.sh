@@ -24,13 +24,14 @@ run_one() {
   local n="$1" corpus="$OUT/corpus/$1" crashes="$OUT/crashes/$1"
   mkdir -p "$corpus" "$crashes"
   cp -n tests/fuzz/corpus/"$n"/* "$corpus"/ 2>/dev/null || true
-  local start rc=0
+  local start rc=0 stamp="$OUT/$1.started"
   start="$(date +%s)"
+  touch "$stamp"  # crashes of earlier runs stay in $crashes; only newer ones count for this run
   "$BUILD_DIR/tests/oqa_fuzz_$n" "$corpus" -max_total_time="$SECONDS_EACH" -timeout=30 -rss_limit_mb=4096 \
     -artifact_prefix="$crashes/" -print_final_stats=1 >"$OUT/$n.log" 2>&1 || rc=$?
   local execs
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$OUT/$n.log" | grep -o '[0-9]*$' || echo 0)"
-  echo "{\"harness\": \"$n\", \"seconds\": $(($(date +%s) - start)), \"executions\": ${execs:-0}, \"exit\": $rc, \"crashes\": $(find "$crashes" -type f | wc -l), \"corpus\": $(find "$corpus" -type f | wc -l)}" >"$OUT/$n.json"
+  echo "{\"harness\": \"$n\", \"seconds\": $(($(date +%s) - start)), \"executions\": ${execs:-0}, \"exit\": $rc, \"crashes\": $(find "$crashes" -type f -newer "$stamp" | wc -l), \"corpus\": $(find "$corpus" -type f | wc -l)}" >"$OUT/$n.json"
 }
 JOBS="${OQA_FUZZ_JOBS:-1}"
 for n in "${NAMES[@]}"; do

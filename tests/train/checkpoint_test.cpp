@@ -1,7 +1,13 @@
-// Checkpoint tests: model, optimizer and RNG round trip; truncated, foreign and mismatched files fail clearly.
+// Checkpoint tests: model, optimizer and RNG round trip; truncated, foreign and mismatched files and headers
+// with mistyped fields fail clearly.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "oqa/train/checkpoint.h"
 #include "oqa/util/atomic_file.h"
@@ -119,6 +125,28 @@ TEST(Checkpoint, ShapeMismatchNamesTheTensor) {
     EXPECT_EQ(e.file_name(), path);
   }
   EXPECT_TRUE(torch::equal(before, wider->fc->weight));
+}
+
+// Header fields are read by type: a float where an integer belongs (as 7.2e25, beyond int64: converting it was
+// undefined behaviour, found by fuzzing), an integer above int64 or a string are input errors naming the field.
+TEST(Checkpoint, HeaderFieldsOfTheWrongTypeOrRangeNameTheField) {
+  const nlohmann::json good = CheckpointMeta{}.to_json();
+  EXPECT_NO_THROW(CheckpointMeta::from_json(good, "c.pt"));
+  const std::vector<std::pair<std::string, nlohmann::json>> cases = {
+      {"batch", 7.2e25}, {"step", 2.5}, {"epoch", nlohmann::json::parse("18446744073709551615")},
+      {"format_version", "1"}, {"stage", 3}, {"config_hash", nullptr}};
+  for (const auto& [field, value] : cases) {
+    nlohmann::json j = good;
+    j[field] = value;
+    try {
+      CheckpointMeta::from_json(j, "c.pt");
+      ADD_FAILURE() << field << " = " << value.dump() << " was accepted";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kInput) << e.what();
+      EXPECT_EQ(e.field_name(), field) << e.what();
+      EXPECT_NE(std::string(e.what()).find("c.pt"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

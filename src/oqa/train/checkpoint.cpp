@@ -10,6 +10,7 @@
 
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
+#include "oqa/util/json_reader.h"
 
 namespace oqa::train {
 namespace {
@@ -39,21 +40,22 @@ CheckpointMeta CheckpointMeta::from_json(const nlohmann::json& j, const std::str
   // A "magic" of another type is no oqa checkpoint either (value() would throw a JSON type error).
   if (!j.is_object() || !j.contains("magic") || !j.at("magic").is_string() || j.at("magic") != kMagic)
     throw util::input_error("not an oqa checkpoint").file(file);
+  // Typed reads: a number that is not an integer, or one outside int64, is refused, never converted.
+  util::JsonReader r(j, "", file);
   CheckpointMeta m;
-  try {
-    m.format_version = j.at("format_version").get<int>();
-    if (m.format_version > 1)
-      throw util::input_error("checkpoint format is newer than this oqa understands")
-          .file(file).field("format_version").value(std::to_string(m.format_version));
-    m.config_hash = j.at("config_hash").get<std::string>();
-    m.stage = j.at("stage").get<std::string>();
-    m.step = j.at("step").get<int64_t>();
-    m.epoch = j.at("epoch").get<int64_t>();
-    m.batch = j.at("batch").get<int64_t>();
-    m.extra = j.value("extra", nlohmann::json::object());
-  } catch (const nlohmann::json::exception& e) {
-    throw util::input_error(std::string("corrupt checkpoint header: ") + e.what()).file(file);
-  }
+  const int64_t version = r.require_int("format_version");
+  if (version > 1)
+    throw util::input_error("checkpoint format is newer than this oqa understands")
+        .file(file).field("format_version").value(std::to_string(version));
+  m.format_version = static_cast<int>(version);
+  r.at("config_hash");
+  m.config_hash = r.get_string("config_hash", "");
+  r.at("stage");
+  m.stage = r.get_string("stage", "");
+  m.step = r.require_int("step");
+  m.epoch = r.require_int("epoch");
+  m.batch = r.require_int("batch");
+  m.extra = j.value("extra", nlohmann::json::object());
   return m;
 }
 

@@ -37,6 +37,8 @@ const nlohmann::json* JsonReader::typed(const std::string& key, bool (nlohmann::
 
 int64_t JsonReader::get_int(const std::string& key, int64_t fallback) {
   const nlohmann::json* v = typed(key, &nlohmann::json::is_number_integer, "an integer");
+  if (v && v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    throw error(key, "out of range (above " + std::to_string(INT64_MAX) + ")");
   return v ? v->get<int64_t>() : fallback;
 }
 
