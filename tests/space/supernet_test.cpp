@@ -2,6 +2,7 @@
 // weights, kernel transforms and step sizes; extracted static models equal the supernet (float and quantized,
 // largest / smallest / random subnets); extraction of uninitialised quantizers fails clearly.
 #include <random>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -152,4 +153,29 @@ TEST(Supernet, QuantizerEntriesExistBeforeTrainingAndExtractionNeedsThemInitiali
   bad.widths[0] = 5;
   EXPECT_EQ(error_field([&] { net->set_active(bad); }), "widths[0]");
   EXPECT_EQ(error_field([&] { net->forward(torch::randn({1, 1, 8, 8})); }), "input");
+}
+
+// `stream << supernet` shows the active subnet and each module's active choices, as LibTorch prints modules.
+TEST(Supernet, PrintingShowsTheActiveSubnetAndChoices) {
+  auto space = tiny_space(kTinyMbv3);
+  auto net = space::make_supernet(space);
+  auto text = [&] {
+    std::ostringstream os;
+    os << *net;
+    return os.str();
+  };
+  const std::string largest = text();
+  EXPECT_NE(largest.find("oqa::space::Supernet(mbv3, active=" + space::to_string(space->largest()) + ")"),
+            std::string::npos);
+  EXPECT_NE(largest.find("kernel=7, expand=6"), std::string::npos) << largest;
+  EXPECT_EQ(largest.find("kernel=3, expand=3"), std::string::npos);
+
+  space::Subnet small = space->with_quant(space->smallest(), "w2a2");
+  net->set_active(small);
+  const std::string smallest = text();
+  EXPECT_NE(smallest.find("active=" + space::to_string(small) + ")"), std::string::npos);
+  EXPECT_NE(smallest.find("kernel=3, expand=3"), std::string::npos) << smallest;
+  EXPECT_NE(smallest.find("oqa::nn::DynamicQConv2d(in="), std::string::npos);
+  EXPECT_NE(smallest.find("LayerQuantizer(weight=b2_"), std::string::npos);
+  EXPECT_EQ(largest.find("LayerQuantizer(weight=b2_"), std::string::npos);
 }

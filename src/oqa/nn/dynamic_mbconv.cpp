@@ -2,6 +2,7 @@
 #include "oqa/nn/dynamic_mbconv.h"
 
 #include <algorithm>
+#include <ostream>
 
 #include "oqa/nn/make_divisible.h"
 #include "oqa/util/error.h"
@@ -55,6 +56,12 @@ void DynamicMBConvImpl::set_active(int64_t kernel_size, int64_t expand_ratio) {
 
 bool DynamicMBConvImpl::has_residual() const {
   return options.stride() == 1 && options.in_channels() == options.out_channels();
+}
+
+void DynamicMBConvImpl::pretty_print(std::ostream& stream) const {
+  stream << "oqa::nn::DynamicMBConv(" << options.in_channels() << " -> " << options.out_channels()
+         << ", stride=" << options.stride() << ", kernel=" << dw->conv->active_kernel_size()
+         << ", expand=" << expand_ratio_ << (options.se() ? ", se" : "") << ")";
 }
 
 torch::Tensor DynamicMBConvImpl::forward(const torch::Tensor& x) {

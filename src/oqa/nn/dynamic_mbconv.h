@@ -46,6 +46,8 @@ class DynamicMBConvImpl : public torch::nn::Module {
   bool has_residual() const;
 
   torch::Tensor forward(const torch::Tensor& x);
+  // "oqa::nn::DynamicMBConv(16 -> 24, stride=2, kernel=5, expand=3, se)": the active kernel and expand ratio.
+  void pretty_print(std::ostream& stream) const override;
   int to_static(StaticModel& model, int input, const std::string& name);
 
   DynamicMBConvOptions options;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -124,6 +125,15 @@ torch::Tensor DynamicQConv2dImpl::forward(const torch::Tensor& x) {
     return depthwise_conv2d(quantizer->quantize_input(x), w, options.stride(), p);
   return at::conv2d(quantizer->quantize_input(x), w, b, {options.stride(), options.stride()}, {p, p}, {1, 1},
                     active_groups(in));
+}
+
+void DynamicQConv2dImpl::pretty_print(std::ostream& stream) const {
+  stream << "oqa::nn::DynamicQConv2d(in=" << options.in_channels() << ", out=";
+  if (options.depthwise())
+    stream << "in, depthwise";
+  else
+    stream << out_ << "/" << options.out_channels();
+  stream << ", kernel=" << kernel_ << "/" << options.kernel_size() << ", stride=" << options.stride() << ")";
 }
 
 StaticLayer DynamicQConv2dImpl::to_static(const StaticModel& model, int input) const {

@@ -48,6 +48,8 @@ class DynamicQConv2dImpl : public torch::nn::Module {
   torch::Tensor active_bias(int64_t in_channels) const;  // undefined without bias
 
   torch::Tensor forward(const torch::Tensor& x);
+  // "oqa::nn::DynamicQConv2d(in=24, out=16/24, kernel=3/5, stride=1)": active / largest where elastic.
+  void pretty_print(std::ostream& stream) const override;
 
   // This conv as a static layer reading layer `input` of model (active choices, current specs, step sizes
   // cut to the active channels). The caller adds batch norm and activation, then appends it.

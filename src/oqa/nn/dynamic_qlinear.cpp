@@ -2,6 +2,7 @@
 #include "oqa/nn/dynamic_qlinear.h"
 
 #include <cmath>
+#include <ostream>
 
 #include <ATen/ATen.h>
 #include <torch/nn/init.h>
@@ -51,6 +52,11 @@ torch::Tensor DynamicQLinearImpl::forward(const torch::Tensor& x) {
   torch::Tensor flat = x.flatten(1);
   torch::Tensor w = quantizer->quantize_weight(active_weight(flat.size(1)));
   return at::linear(quantizer->quantize_input(flat), w, active_bias());
+}
+
+void DynamicQLinearImpl::pretty_print(std::ostream& stream) const {
+  stream << "oqa::nn::DynamicQLinear(in=" << options.in_features() << ", out=" << out_ << "/"
+         << options.out_features() << ")";
 }
 
 StaticLayer DynamicQLinearImpl::to_static(const StaticModel& model, int input) const {

@@ -32,6 +32,7 @@ class DynamicQLinearImpl : public torch::nn::Module {
   torch::Tensor active_bias() const;  // undefined without bias
 
   torch::Tensor forward(const torch::Tensor& x);
+  void pretty_print(std::ostream& stream) const override;  // "...DynamicQLinear(in=128, out=10/10)"
   StaticLayer to_static(const StaticModel& model, int input) const;
 
   DynamicQLinearOptions options;

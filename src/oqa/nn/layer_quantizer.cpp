@@ -1,6 +1,8 @@
 // LayerQuantizer: forwarding to the two Quantizer tables and copying their active entries out.
 #include "oqa/nn/layer_quantizer.h"
 
+#include <ostream>
+
 #include "oqa/util/error.h"
 
 namespace oqa::nn {
@@ -34,6 +36,10 @@ void LayerQuantizerImpl::set_specs(const LayerQuantSpecs& specs) {
   OQA_ASSERT(specs.input.is_float() || !specs.input.per_channel(), "input quantizers are per-tensor");
   OQA_ASSERT(specs.weight.is_float() || specs.weight.axis == 0, "weight quantizers use axis 0");
   specs_ = specs;
+}
+
+void LayerQuantizerImpl::pretty_print(std::ostream& stream) const {
+  stream << "oqa::nn::LayerQuantizer(weight=" << specs_.weight.key() << ", input=" << specs_.input.key() << ")";
 }
 
 torch::Tensor LayerQuantizerImpl::quantize_weight(const torch::Tensor& w) {

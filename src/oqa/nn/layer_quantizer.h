@@ -28,6 +28,8 @@ class LayerQuantizerImpl : public torch::nn::Module {
 
   void set_specs(const LayerQuantSpecs& specs);
   const LayerQuantSpecs& specs() const { return specs_; }
+  // "oqa::nn::LayerQuantizer(weight=b2_s_pt_sym, input=b2_u_pt_sym)": the specs in force.
+  void pretty_print(std::ostream& stream) const override;
 
   torch::Tensor quantize_weight(const torch::Tensor& w);
   torch::Tensor quantize_input(const torch::Tensor& x);

@@ -1,6 +1,8 @@
 // Supernet: activation of subnets, quantizer binding, resizing forward, and extraction.
 #include "oqa/space/supernet.h"
 
+#include <ostream>
+
 #include "oqa/data/transforms.h"
 #include "oqa/space/mbv3_supernet.h"
 #include "oqa/space/resnet_supernet.h"
@@ -46,6 +48,10 @@ void Supernet::set_active(const Subnet& subnet) {
   for (size_t i = 0; i < specs.size(); ++i) quantizers_[i].second->set_specs(specs[i]);
   apply_arch(subnet);
   active_ = subnet;
+}
+
+void Supernet::pretty_print(std::ostream& stream) const {
+  stream << "oqa::space::Supernet(" << space_->kind() << ", active=" << to_string(active_) << ")";
 }
 
 torch::Tensor Supernet::forward(const torch::Tensor& x) {

@@ -26,6 +26,10 @@ class Supernet : public torch::nn::Module {
   const Space& space() const { return *space_; }
   std::shared_ptr<const Space> space_ptr() const { return space_; }
 
+  // "oqa::space::Supernet(mbv3, active=<the active subnet's JSON>)"; `stream << supernet` prints it and then
+  // every module with its active choices (LibTorch's module printing).
+  void pretty_print(std::ostream& stream) const override;
+
   // Resizes x (NCHW) to the active resolution when needed (bilinear) and runs the active subnet.
   torch::Tensor forward(const torch::Tensor& x);
 
