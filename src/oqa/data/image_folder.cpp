@@ -116,6 +116,9 @@ void ImageFolderDataset::check_files(const ImageFolderOptions& options) {
   if (options.check == ImageCheck::kNone) return;
   const bool decode =
       options.check == ImageCheck::kDecode || (options.check == ImageCheck::kAuto && files_.size() <= 50000);
+  if (files_.size() >= 5000)  // a decode check of tens of thousands of files takes seconds: say what is happening
+    spdlog::info("{}: checking {} images ({}; data.check_images)", root_, files_.size(),
+                 decode ? "decoding each" : "headers only");
   std::vector<std::string> reasons(files_.size());
   at::parallel_for(0, static_cast<int64_t>(files_.size()), 16, [&](int64_t begin, int64_t end) {
     std::vector<uint8_t> scratch;
