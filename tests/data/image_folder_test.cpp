@@ -9,7 +9,9 @@
 #include "data/test_files.h"
 #include "oqa/data/image_folder.h"
 #include "oqa/data/loader.h"
+#include "oqa/data/png_chunks.h"
 #include "oqa/data/resize.h"
+#include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
 
 namespace oqa::data {
@@ -215,6 +217,29 @@ TEST(ImageFolder, JpegWithAnOversizedHuffmanTableIsRefused) {
   auto d = std::dynamic_pointer_cast<const ImageFolderDataset>(
       load_image_folder(dir.path().string(), ImageShape{3, 4, 4}, {ImageCheck::kHeader, /*skip_bad=*/true}));
   EXPECT_EQ(d->skipped(), 1u);
+}
+
+// A PNG whose first IDAT chunk is empty (found by fuzzing: Debian's stb_image then calls memcpy with a null
+// buffer, undefined behaviour) decodes to the same pixels as the file without it: oqa drops empty IDAT chunks.
+TEST(ImageFolder, PngWithAnEmptyDataChunkDecodesAsWithout) {
+  TempDir dir;
+  write_png(dir.file("a/plain.png"), 5, 6, 3, 9);
+  const std::string plain = util::read_file(dir.file("a/plain.png"));
+  const size_t idat = plain.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  std::string padded = plain;
+  padded.insert(idat - 4, std::string("\0\0\0\0IDAT\x35\xaf\x06\x1e", 12));  // length 0, type, CRC-32
+  testing::write_bytes(dir.file("a/padded.png"), padded);
+  std::string copy = padded;
+  EXPECT_EQ(drop_empty_idat_chunks(copy), 1);
+  EXPECT_EQ(copy, plain);
+  EXPECT_EQ(drop_empty_idat_chunks(copy), 0);
+  std::string not_png = "GIF89a";
+  EXPECT_EQ(drop_empty_idat_chunks(not_png), 0);
+  std::vector<uint8_t> a(90), b(90);
+  decode_image(dir.file("a/plain.png"), ImageShape{3, 5, 6}, a.data());
+  decode_image(dir.file("a/padded.png"), ImageShape{3, 5, 6}, b.data());
+  EXPECT_EQ(a, b);
 }
 
 TEST(ImageFolder, BadRootsAndShapes) {

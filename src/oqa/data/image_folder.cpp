@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "oqa/data/jpeg_check.h"
+#include "oqa/data/png_chunks.h"
 #include "oqa/data/resize.h"
 #include "oqa/util/atomic_file.h"
 #include "oqa/util/error.h"
@@ -23,9 +24,11 @@ namespace oqa::data {
 
 namespace {
 
-// The file's bytes, refused when they hold a JPEG defect the decoder would mishandle (jpeg_check.h).
+// The file's bytes, refused when they hold a JPEG defect the decoder would mishandle (jpeg_check.h), without
+// the empty PNG data chunks it would mishandle (png_chunks.h).
 std::string checked_image_bytes(const std::string& file) {
   std::string bytes = util::read_file(file);
+  drop_empty_idat_chunks(bytes);
   const std::string defect = jpeg_defect(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!defect.empty()) throw util::input_error("cannot decode image: " + defect).file(file);
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
