@@ -229,6 +229,38 @@ TEST(ImageFolder, JpegWithAnOversizedHuffmanTableIsRefused) {
   EXPECT_EQ(d->skipped(), 2u);
 }
 
+// A scan that decodes with a Huffman table no DHT segment defined (found by fuzzing: stb reads the table's
+// uninitialised memory) is a defect; the same scan with defined tables is not, nor is a progressive DC
+// refinement scan, which uses no table.
+TEST(ImageFolder, JpegScanWithAnUndefinedHuffmanTableIsRefused) {
+  auto jpeg = [](char sof, char selectors, char ss, char ahal) {
+    std::string j = "\xFF\xD8";
+    j += std::string("\xFF", 1) + sof + std::string("\x00\x0B\x08\x00\x01\x00\x01\x01\x01\x11\x00", 11);
+    for (char table : {'\x00', '\x10'})  // DC 0 and AC 0: one code of length 1
+      j += std::string("\xFF\xC4\x00\x14", 4) + table + std::string("\x01", 1) + std::string(15, '\0') +
+           std::string("\x00", 1);
+    j += std::string("\xFF\xDA\x00\x08\x01\x01", 6) + selectors + ss + std::string("\x3F", 1) + ahal;
+    return j + std::string("\x00\xFF\xD9", 3);
+  };
+  auto defect = [](const std::string& j) {
+    return jpeg_defect(reinterpret_cast<const uint8_t*>(j.data()), j.size());
+  };
+  EXPECT_EQ(defect(jpeg('\xC0', '\x00', '\x00', '\x00')), "");
+  EXPECT_NE(defect(jpeg('\xC0', '\x03', '\x00', '\x00')).find("not defined"), std::string::npos);  // AC 3
+  EXPECT_NE(defect(jpeg('\xC0', '\x10', '\x00', '\x00')).find("not defined"), std::string::npos);  // DC 1
+  EXPECT_EQ(defect(jpeg('\xC2', '\x10', '\x00', '\x10')), "");  // progressive DC refinement: no table
+  EXPECT_NE(defect(jpeg('\xC2', '\x10', '\x00', '\x00')).find("not defined"), std::string::npos);
+  EXPECT_EQ(defect(jpeg('\xC2', '\x10', '\x01', '\x00')), "");  // progressive AC scan: AC 0 only
+  // A real colour JPEG (stb_image_write's baseline encoder) passes and decodes.
+  TempDir dir;
+  std::vector<uint8_t> rgb(8 * 8 * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7);
+  ASSERT_NE(stbi_write_jpg(dir.file("real.jpg").c_str(), 8, 8, 3, rgb.data(), 90), 0);
+  EXPECT_EQ(defect(util::read_file(dir.file("real.jpg"))), "");
+  std::vector<uint8_t> img(8 * 8 * 3);
+  EXPECT_NO_THROW(decode_image(dir.file("real.jpg"), ImageShape{3, 8, 8}, img.data()));
+}
+
 // A PNG whose first IDAT chunk is empty (found by fuzzing: Debian's stb_image then calls memcpy with a null
 // buffer, undefined behaviour) decodes to the same pixels as the file without it: oqa drops empty IDAT chunks.
 TEST(ImageFolder, PngWithAnEmptyDataChunkDecodesAsWithout) {

@@ -1,5 +1,6 @@
-// jpeg_defect: finds the one JPEG defect the bundled stb_image (Debian's 2022-09 snapshot) turns into a write
-// past its Huffman table: a DHT segment whose code counts add up to more than 256 (found by fuzzing).
+// jpeg_defect: finds the JPEG defects the bundled stb_image (Debian's 2022-09 snapshot) turns into undefined
+// behaviour (found by fuzzing): a Huffman table of more than 256 codes (a write past the table), a scan that
+// uses a Huffman table no DHT segment defined (reads of uninitialised memory).
 #pragma once
 
 #include <cstddef>
