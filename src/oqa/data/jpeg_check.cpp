@@ -44,10 +44,13 @@ bool undefined_table(const uint8_t* p, const uint8_t* end, const Defined& define
 }  // namespace
 
 std::string jpeg_defect(const uint8_t* bytes, size_t size) {
-  if (size < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return "";
+  // stb accepts fill bytes (0xFF) before the start-of-image marker (found by fuzzing, round 5).
+  size_t i = 0;
+  while (i < size && bytes[i] == 0xFF) ++i;
+  if (i == 0 || i >= size || bytes[i] != 0xD8) return "";
+  ++i;
   Defined defined = {};
   bool progressive = false;
-  size_t i = 2;
   while (i + 4 <= size) {
     if (bytes[i] != 0xFF) {  // entropy-coded data
       ++i;
