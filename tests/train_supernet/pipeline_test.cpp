@@ -298,6 +298,27 @@ TEST(Pipeline, ConfigErrorsNameTheField) {
   EXPECT_EQ(gpg_teacher.field_name(), "supernet.stages[1].teacher") << gpg_teacher.what();
 }
 
+// Default teachers: a stage that drops bits from a quantized parent distils from the parent's frozen supernet,
+// a 2-bit one from the float stage's (docs/results.md: inheritance-quick and medium); the first quantized
+// stage, and every stage under GPG, from itself; without a float first stage a 2-bit stage takes its parent.
+TEST(Pipeline, DefaultTeachersFollowTheMeasuredRule) {
+  auto teachers = [](const nlohmann::json& stages, const std::string& distill) {
+    nlohmann::json config = test::tiny_config();
+    config["supernet"]["stages"] = stages;
+    config["supernet"]["distill"] = distill;
+    std::vector<std::string> out;
+    for (const auto& s : test::experiment_of(config).supernet.stages) out.push_back(s.teacher);
+    return out;
+  };
+  const nlohmann::json chain = nlohmann::json::parse(R"([{"quant": "float", "epochs": 1, "lr": 0.05}, {"quant": "w4a4", "epochs": 1, "lr": 0.02},
+      {"quant": "w3a3", "epochs": 1, "lr": 0.02}, {"quant": "w2a2", "epochs": 1, "lr": 0.02}])");
+  EXPECT_EQ(teachers(chain, "sandwich"), (std::vector<std::string>{"self", "self", "parent", "float"}));
+  EXPECT_EQ(teachers(chain, "gpg"), (std::vector<std::string>{"self", "self", "self", "self"}));
+  const nlohmann::json no_float =
+      nlohmann::json::parse(R"([{"quant": "w4a4", "epochs": 1, "lr": 0.02}, {"quant": "w2a2", "epochs": 1, "lr": 0.02}])");
+  EXPECT_EQ(teachers(no_float, "sandwich"), (std::vector<std::string>{"self", "parent"}));
+}
+
 // The retrain baseline trains one subnet alone from the float stage's weights: its folder names the subnet,
 // bits, epochs and lr; a block the smallest subnet skips keeps the float weights exactly while the layers it
 // runs move; the result is measured and a second call reuses it.

@@ -66,11 +66,14 @@ SupernetOptions read_supernet_options(util::ConfigNode node) {
     s.step_size_rule = rule == "double" ? StepSizeRule::kDouble
                        : rule == "min_error" ? StepSizeRule::kMinError
                                              : StepSizeRule::kData;
-    // Default teacher: a stage that drops bits from a quantized parent distils from the parent's frozen
-    // supernet (measured best: docs/results.md); others from themselves.
+    // Default teacher (measured best: docs/results.md): a stage that drops bits from a quantized parent
+    // distils from the parent's frozen supernet, and a 2-bit one from the float stage's; others from themselves.
     const bool quantized_parent = !o.stages.empty() && stage_bits(o.stages.back().quant) >= 2;
-    s.teacher = r.get_choice("teacher", quantized_parent && s.quant != "float" && o.distill == "sandwich" ? "parent" : "self",
-                             {"self", "parent", "float"});
+    const bool after_float = !o.stages.empty() && o.stages.front().quant == "float";
+    const char* teacher = "self";
+    if (quantized_parent && s.quant != "float" && o.distill == "sandwich")
+      teacher = stage_bits(s.quant) == 2 && after_float ? "float" : "parent";
+    s.teacher = r.get_choice("teacher", teacher, {"self", "parent", "float"});
     if (s.teacher != "self" && (o.stages.empty() || s.quant == "float"))
       throw r.error("teacher", "a frozen teacher needs a quantized stage after the first").value(s.teacher);
     if (s.teacher != "self" && o.distill == "gpg")
