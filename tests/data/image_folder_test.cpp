@@ -1,7 +1,6 @@
 // ImageFolder tests: PNG/BMP files written here, classes and labels, exact pixels at the same size,
 // bilinear resize against LibTorch, and undecodable files named in the error (also via the loader).
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
+#include <stb/stb_image_write.h>  // implemented in stb_write_impl.cpp
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
