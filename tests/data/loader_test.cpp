@@ -305,3 +305,54 @@ TEST(Loader, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace oqa::data
+
+namespace oqa::data {
+namespace {
+
+// Shard r of 3 of every batch, concatenated over r, is the unsharded batch (same samples, same augmentation);
+// a last batch smaller than the shard count is dropped on every shard, a larger one is split.
+TEST(LoaderShards, ConcatenatedShardsAreTheUnshardedBatches) {
+  auto data = make_synthetic(53, {1, 8, 8}, 4, 2);  // 53 = 5 x 10 + 3: the last batch (3) is split 1 + 1 + 1
+  LoaderOptions o;
+  o.batch_size = 10;
+  o.workers = 1;
+  o.seed = 9;
+  o.transform.pad_crop = 2;
+  o.transform.hflip = true;
+  Loader whole(data, o);
+  std::vector<std::unique_ptr<Loader>> shards;
+  for (int r = 0; r < 3; ++r) {
+    LoaderOptions s = o;
+    s.shard_rank = r;
+    s.shard_count = 3;
+    shards.push_back(std::make_unique<Loader>(data, s));
+  }
+  ASSERT_EQ(whole.batches_per_epoch(), 6);
+  for (auto& s : shards) ASSERT_EQ(s->batches_per_epoch(), 6);
+  for (int64_t epoch : {0, 1}) {
+    whole.start_epoch(epoch);
+    for (auto& s : shards) s->start_epoch(epoch);
+    while (auto b = whole.next()) {
+      std::vector<torch::Tensor> images, labels;
+      for (auto& s : shards) {
+        auto part = s->next();
+        ASSERT_TRUE(part);
+        EXPECT_EQ(part->global_size, b->images.size(0));
+        images.push_back(part->images);
+        labels.push_back(part->labels);
+      }
+      EXPECT_TRUE(torch::equal(torch::cat(images), b->images)) << "batch " << b->index;
+      EXPECT_TRUE(torch::equal(torch::cat(labels), b->labels)) << "batch " << b->index;
+    }
+  }
+  // 52 images: the last batch of 2 cannot give each of 3 shards a sample, so every shard drops it.
+  LoaderOptions s = o;
+  s.shard_count = 3;
+  EXPECT_EQ(Loader(make_synthetic(52, {1, 8, 8}, 4, 2), s).batches_per_epoch(), 5);
+  EXPECT_EQ(Loader(make_synthetic(52, {1, 8, 8}, 4, 2), o).batches_per_epoch(), 6);
+  s.batch_size = 2;  // fewer samples per batch than shards
+  EXPECT_THROW(Loader(data, s), util::Error);
+}
+
+}  // namespace
+}  // namespace oqa::data

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +14,7 @@ struct GlobalOptions {
   int threads = 0;  // 0 = all cores
   bool quiet = false;
   bool verbose = false;
+  std::vector<std::string> argv;  // the command line as given (`train --nproc` starts its ranks with it)
 };
 
 using Runner = std::function<int()>;

@@ -39,6 +39,8 @@ Runner add_info(CLI::App& app, const GlobalOptions&) {
     std::printf("oqa %s\n", OQA_VERSION);
     std::printf("LibTorch %s (CUDA %s)\n", TORCH_VERSION, torch::cuda::is_available() ? "yes" : "no");
     std::printf("threads: %d intra-op of %d cores\n", at::get_num_threads(), util::hardware_threads());
+    std::printf("device: cpu (training, search and evaluation run on the CPU; CUDA devices are not used yet)\n");
+    std::printf("data-parallel training: Gloo (c10d) over TCP: `oqa train --nproc N`, or under torchrun\n");
     print_datasets();
     if (!config->empty()) print_space_info(*config);
     return 0;

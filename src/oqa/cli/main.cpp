@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("oqa ") + OQA_VERSION);
   cli::GlobalOptions global;
+  global.argv.assign(argv, argv + argc);
   app.add_option("--threads", global.threads, "LibTorch intra-op threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("-q,--quiet", global.quiet, "only warnings and sparse progress lines");

@@ -2,10 +2,16 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
 #include "oqa/cli/commands.h"
+#include "oqa/dist/group.h"
+#include "oqa/dist/launch.h"
+#include "oqa/util/log.h"
+#include "oqa/util/threads.h"
 #include "oqa/pipeline/run_config.h"
 #include "oqa/pipeline/run_dir.h"
 #include "oqa/train/experiment.h"
@@ -28,14 +34,22 @@ struct TrainArgs {
   int bits = 0;               // supernet: add the direct baseline at this bit-width
   std::string run, subnet;    // retrain: this subnet of this run alone
   double lr = 0;
+  int nproc = 0;               // data-parallel: start this many local ranks
+  double dist_timeout = 60;    // seconds a collective waits for the other ranks
 };
+
+// The run directory's lock and marker, taken by rank 0 alone in a data-parallel run (the others hold none).
+util::FileLock claim_as_main(const std::string& dir, bool resume, bool force) {
+  if (!dist::is_main()) return {};
+  return pipeline::claim_run_dir(dir, resume, force);
+}
 
 // `oqa train --run RUN --subnet S --bits B`: the retrain baseline of one subnet.
 int run_retrain(const TrainArgs& a) {
   if (a.run.empty()) throw util::usage_error("--subnet retrains a subnet of a trained run: give --run RUN");
   if (!a.config.empty() || !a.resume.empty() || !a.sets.empty() || a.force)
     throw util::usage_error("--subnet takes the run's own config.json; drop --config/--resume/--set/--force");
-  const util::FileLock lock = pipeline::claim_run_dir(a.run, /*resume=*/true, /*force=*/false);
+  const util::FileLock lock = claim_as_main(a.run, /*resume=*/true, /*force=*/false);
   util::Config config = util::Config::load(a.run + "/config.json");
   train::Experiment e = train::read_experiment(config);
   if (!e.is_supernet()) throw util::usage_error("--subnet needs a supernet run").file(a.run + "/config.json");
@@ -74,7 +88,47 @@ std::string default_run_dir(const std::string& name) {
   return "runs/" + name + "-" + buf;
 }
 
-int run_train(const TrainArgs& a) {
+// The command line without `--nproc N` (what each rank runs).
+std::vector<std::string> without_nproc(const std::vector<std::string>& argv) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--nproc") {
+      ++i;
+      continue;
+    }
+    if (argv[i].rfind("--nproc=", 0) == 0) continue;
+    out.push_back(argv[i]);
+  }
+  return out;
+}
+
+// A data-parallel run: with --nproc N (and no torchrun variables) starts N local ranks and returns their
+// result; as a rank (RANK, WORLD_SIZE, ... set), joins the group, and ranks other than 0 write no file and
+// print nothing but errors. Returns nothing when this process is to train (a rank or a single process).
+std::optional<int> start_data_parallel(const TrainArgs& a, const GlobalOptions& g) {
+  const dist::WorldInfo world = dist::world_from_env();
+  if (a.nproc > 1 && world.world_size == 1) {
+    dist::LaunchOptions lo;
+    lo.nproc = a.nproc;
+    return dist::launch_local(without_nproc(g.argv), lo);
+  }
+  if (world.world_size == 1) return std::nullopt;
+  const char* local = std::getenv("LOCAL_WORLD_SIZE");
+  const int local_ranks = local ? std::max(1, std::atoi(local)) : world.world_size;
+  if (g.threads == 0) util::set_threads(std::max(1, util::hardware_threads() / local_ranks));
+  dist::init(world, std::chrono::milliseconds(static_cast<int64_t>(a.dist_timeout * 1000)));
+  if (!dist::is_main()) {
+    util::set_file_writes(false);
+    util::init_logging(util::Verbosity::kQuiet);
+    if (!std::freopen("/dev/null", "w", stdout)) throw util::internal_error("cannot silence stdout of a rank");
+  }
+  spdlog::info("data-parallel training: {} ranks (Gloo, {}:{}), LibTorch threads per rank: {}; rank 0 writes the run",
+               world.world_size, world.master_addr, world.master_port, at::get_num_threads());
+  return std::nullopt;
+}
+
+int run_train(const TrainArgs& a, const GlobalOptions& g) {
+  if (const auto launched = start_data_parallel(a, g)) return *launched;
   if (!a.subnet.empty() || !a.run.empty()) return run_retrain(a);
   std::string run_dir;
   util::Config config = util::Config::from_json(util::Json::object());
@@ -95,8 +149,9 @@ int run_train(const TrainArgs& a) {
   if (a.from_scratch && !a.bits) throw util::usage_error("--from-scratch needs --bits B (the direct baseline's bits)");
   train::Experiment e = pipeline::read_run_config(config).experiment;
   if (a.resume.empty()) run_dir = a.out.empty() ? default_run_dir(e.name) : a.out;
-  const util::FileLock lock = pipeline::claim_run_dir(run_dir, !a.resume.empty(), a.force);
+  const util::FileLock lock = claim_as_main(run_dir, !a.resume.empty(), a.force);
   util::write_json(run_dir + "/config.json", e.resolved);
+  dist::barrier();  // data-parallel: the other ranks look into the run directory only after rank 0 claimed it
   spdlog::info("run directory: {}", run_dir);
   if (e.is_supernet()) {
     if (a.epochs)
@@ -120,7 +175,7 @@ int run_train(const TrainArgs& a) {
 
 }  // namespace
 
-Runner add_train(CLI::App& app, const GlobalOptions&) {
+Runner add_train(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<TrainArgs>();
   app.add_option("-c,--config", a->config, "experiment config (JSON)");
   app.add_option("-o,--out", a->out, "run directory (default: runs/<name>-<time>)");
@@ -137,7 +192,15 @@ Runner add_train(CLI::App& app, const GlobalOptions&) {
                  "retrain one subnet alone (a subnet JSON, largest or smallest) at --bits B (default 2) for "
                  "--epochs N (default: the run's stage at B bits), from the float stage's weights or --from-scratch");
   app.add_option("--lr", a->lr, "retrain: learning rate (default: the run's stage at B bits)")->check(CLI::PositiveNumber);
-  return [a] { return run_train(*a); };
+  app.add_option("--nproc", a->nproc,
+                 "data-parallel: train with N processes on this machine (Gloo; each gets cores / N threads); "
+                 "under torchrun, leave it out")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--dist-timeout", a->dist_timeout,
+                 "data-parallel: seconds a rank waits for the others before it stops with an error (default 60)")
+      ->check(CLI::Range(1.0, 86400.0));
+  const GlobalOptions* g = &global;
+  return [a, g] { return run_train(*a, *g); };
 }
 
 }  // namespace oqa::cli

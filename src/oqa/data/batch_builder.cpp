@@ -14,6 +14,8 @@ BatchBuilder::BatchBuilder(DatasetPtr dataset, const LoaderOptions& options)
       num_classes_(dataset_->num_classes()),
       batch_size_(options.batch_size),
       seed_(options.seed),
+      shard_rank_(options.shard_rank),
+      shard_count_(options.shard_count),
       transform_(options.transform),
       augment_(augments(options.transform)),
       lut_(pixel_lut(options.transform, shape_.channels)) {}
@@ -24,14 +26,18 @@ uint64_t BatchBuilder::sample_seed(uint64_t seed, int64_t epoch, size_t position
 
 std::optional<Batch> BatchBuilder::build(const std::vector<size_t>& order, int64_t epoch, int64_t index,
                                          BatchScratch& scratch, const std::atomic<bool>* stop) const {
-  const size_t begin = static_cast<size_t>(index * batch_size_);
-  OQA_ASSERT(begin < order.size(), "batch " + std::to_string(index) + " is past the end of the epoch");
-  const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch_size_));
+  const size_t global_begin = static_cast<size_t>(index * batch_size_);
+  OQA_ASSERT(global_begin < order.size(), "batch " + std::to_string(index) + " is past the end of the epoch");
+  const size_t global_end = std::min(order.size(), global_begin + static_cast<size_t>(batch_size_));
+  const size_t len = global_end - global_begin;
+  const size_t begin = global_begin + len * static_cast<size_t>(shard_rank_) / static_cast<size_t>(shard_count_);
+  const size_t end = global_begin + len * static_cast<size_t>(shard_rank_ + 1) / static_cast<size_t>(shard_count_);
   const int64_t n = static_cast<int64_t>(end - begin);
   const int64_t C = shape_.channels, HW = shape_.height * shape_.width, numel = shape_.numel();
 
   Batch batch;
   batch.index = index;
+  batch.global_size = static_cast<int64_t>(len);
   batch.images = torch::empty({n, C, shape_.height, shape_.width}, torch::kFloat32);
   batch.labels = torch::empty({n}, torch::kInt64);
   float* images = batch.images.data_ptr<float>();

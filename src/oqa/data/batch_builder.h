@@ -20,7 +20,8 @@ class BatchBuilder {
  public:
   BatchBuilder(DatasetPtr dataset, const LoaderOptions& options);  // validates the transform
 
-  // Batch `index` of an epoch: samples order[index * batch_size, ...), at most batch_size of them.
+  // Batch `index` of an epoch: samples order[index * batch_size, ...), at most batch_size of them (this
+  // shard's part of them).
   // Returns nullopt when `stop` becomes true mid-batch.
   std::optional<Batch> build(const std::vector<size_t>& order, int64_t epoch, int64_t index, BatchScratch& scratch,
                              const std::atomic<bool>* stop = nullptr) const;
@@ -34,6 +35,7 @@ class BatchBuilder {
   int64_t num_classes_;
   int64_t batch_size_;
   uint64_t seed_;
+  int shard_rank_, shard_count_;
   TransformOptions transform_;
   bool augment_;
   std::vector<float> lut_;  // [channel][256]

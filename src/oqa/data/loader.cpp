@@ -96,9 +96,18 @@ Loader::Loader(DatasetPtr dataset, LoaderOptions options) {
     throw util::input_error("loader workers must be in 0..256").field("workers").value(std::to_string(options.workers));
   if (options.prefetch < 1)
     throw util::input_error("loader prefetch must be >= 1").field("prefetch").value(std::to_string(options.prefetch));
+  if (options.shard_count < 1 || options.shard_rank < 0 || options.shard_rank >= options.shard_count)
+    throw util::internal_error("Loader: shard " + std::to_string(options.shard_rank) + " of " +
+                               std::to_string(options.shard_count));
+  if (options.batch_size < options.shard_count)
+    throw util::input_error("the batch size must be at least the number of data-parallel processes (" +
+                            std::to_string(options.shard_count) + ")")
+        .field("data.batch_size")
+        .value(std::to_string(options.batch_size));
   s_ = std::make_unique<State>(std::move(dataset), std::move(options));
   const int64_t n = static_cast<int64_t>(s_->dataset->size()), b = s_->options.batch_size;
   s_->batches = s_->options.drop_last ? n / b : (n + b - 1) / b;
+  if (s_->batches * b > n && n - (s_->batches - 1) * b < s_->options.shard_count) --s_->batches;
 }
 
 Loader::~Loader() {

@@ -20,12 +20,17 @@ struct LoaderOptions {
   int prefetch = 4;  // batches queued ahead per worker
   uint64_t seed = 0;
   TransformOptions transform;
+  // Data-parallel shard: each batch of the epoch is the same as without sharding, and shard r of n takes its
+  // positions [len x r / n, len x (r + 1) / n). A last batch smaller than n is dropped (on every shard).
+  int shard_rank = 0;
+  int shard_count = 1;
 };
 
 struct Batch {
   torch::Tensor images;  // float32 NCHW, normalised
   torch::Tensor labels;  // int64 N
   int64_t index = 0;     // batch index within the epoch
+  int64_t global_size = 0;  // samples of the whole batch over every shard (images.size(0) when unsharded)
 };
 
 // Batches come out in order 0, 1, 2, ... whatever the workers do. The sample order of epoch e is

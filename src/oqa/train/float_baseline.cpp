@@ -26,7 +26,7 @@ nlohmann::json run_float_baseline(const Experiment& e, const std::string& run_di
   nn::BaselineCnn model(nn::BaselineCnnOptions{shape.channels, splits.train->num_classes(), e.model.width});
   auto optimizer = make_optimizer(*model, e.train.optimizer);
 
-  data::Loader train_loader(splits.train, e.loader);
+  data::Loader train_loader(splits.train, this_rank_shard(e.loader));
   data::LoaderOptions eval_opts = e.loader;
   eval_opts.batch_size = e.train.eval_batch_size;
   eval_opts.shuffle = false;

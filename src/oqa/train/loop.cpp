@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "oqa/dist/grad_sync.h"
+#include "oqa/dist/group.h"
 #include "oqa/quant/step_guard.h"
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/optimizer.h"
@@ -44,7 +46,7 @@ std::string TrainLoop::last_good_checkpoint() const {
 
 bool TrainLoop::resume() {
   const std::string path = checkpoint_path();
-  if (!std::filesystem::exists(path)) return false;
+  if (!dist::main_decides(std::filesystem::exists(path))) return false;
   CheckpointMeta meta = read_checkpoint_meta(path);
   if (meta.config_hash != o_.config_hash)
     throw util::input_error("checkpoint was written by a different config (hash " + meta.config_hash +
@@ -62,6 +64,12 @@ bool TrainLoop::resume() {
   spdlog::info("{}: resumed from {} (epoch {}, batch {}, step {}{})", o_.stage, path, epoch_ + 1, batch_, step_,
                finished_ ? ", stage finished" : "");
   return true;
+}
+
+data::LoaderOptions this_rank_shard(data::LoaderOptions options) {
+  options.shard_rank = dist::rank();
+  options.shard_count = dist::world_size();
+  return options;
 }
 
 int64_t epoch_steps(double epochs, int64_t steps_per_epoch) {
@@ -84,7 +92,8 @@ void TrainLoop::save(bool done) {
   meta.batch = batch_;
   meta.extra["done"] = done;
   metrics_.flush();
-  save_checkpoint(checkpoint_path(), model_, &optimizer_, meta);
+  save_checkpoint(checkpoint_path(), model_, &optimizer_, meta);  // rank 0 alone writes (util::set_file_writes)
+  dist::barrier();  // the other ranks read it only once it is whole
 }
 
 void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
@@ -94,6 +103,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
   const int64_t nan_at = nan_env ? std::atoll(nan_env) : -1;
   const int64_t per_epoch = loader_.batches_per_epoch();
   quant::StepSizeGuard guard(o_.step_size_max_change);
+  dist::broadcast_state(model_);  // data-parallel: every rank starts from rank 0's weights
 
   const int64_t total = total_steps(), epochs = total_epochs();
   while (epoch_ < epochs) {
@@ -104,6 +114,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
                             "batch", 15.0);
     double loss_sum = 0;
     int64_t loss_n = 0, images = 0;
+    double sync_s = 0;  // seconds of the window spent averaging gradients over the ranks
     quant::StepSizeClamps clamps;
     auto window_start = std::chrono::steady_clock::now();
     while (batch_ < batches) {
@@ -116,6 +127,10 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
       // no momentum or weight-decay update, so a resumed run replays an uninterrupted one exactly.
       for (auto& p : model_.parameters()) p.mutable_grad() = torch::Tensor();
       StepResult r = step_fn(*batch, step_);
+      // Data-parallel: gradients and loss averaged over the ranks' shards of the batch (no-op in one process).
+      const auto sync_start = std::chrono::steady_clock::now();
+      r.loss = dist::average_gradients(model_, r.loss, batch->images.size(0));
+      sync_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_start).count();
       if (step_ == nan_at) r.loss = std::nan("");
       if (!std::isfinite(r.loss)) {
         metrics_.flush();
@@ -132,7 +147,7 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
       ++batch_;
       loss_sum += r.loss;
       ++loss_n;
-      images += batch->images.size(0);
+      images += batch->global_size;
       progress.advance(1, fmt::format("loss {:.4f} lr {:.4g}", r.loss, lr));
 
       if (o_.log_every > 0 && step_ % o_.log_every == 0) {
@@ -141,9 +156,10 @@ void TrainLoop::run(const StepFn& step_fn, const EpochEndFn& epoch_end) {
                               {"loss", loss_sum / loss_n}, {"lr", lr},
                               {"images_per_s", secs > 0 ? images / secs : 0.0},
                               {"step_sizes_bounded", clamps.bounded}, {"step_sizes_at_min", clamps.at_min}};
+        if (dist::active()) rec["allreduce_share"] = secs > 0 ? sync_s / secs : 0.0;
         if (r.metrics.is_object()) rec.update(r.metrics);
         metrics_.append(rec);
-        loss_sum = 0, loss_n = 0, images = 0;
+        loss_sum = 0, loss_n = 0, images = 0, sync_s = 0;
         clamps = {};
         window_start = std::chrono::steady_clock::now();
       }

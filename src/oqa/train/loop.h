@@ -70,6 +70,9 @@ class TrainLoop {
   bool finished_ = false;
 };
 
+// A training loader's options for this process: in a data-parallel run, its rank's shard of every batch.
+data::LoaderOptions this_rank_shard(data::LoaderOptions options);
+
 // Optimizer steps of `epochs` (a fraction allowed) of steps_per_epoch batches: round(epochs x batches).
 int64_t epoch_steps(double epochs, int64_t steps_per_epoch);
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "oqa/dist/group.h"
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/run_reader.h"
 #include "oqa/space/subnet_sampler.h"
@@ -54,7 +55,7 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
       throw util::input_error("the run's float stage has no checkpoint to start from (train it first, or pass "
                               "--from-scratch)")
           .file(float_ckpt);
-    if (!fs::exists(stage_checkpoint(run_dir, stage.name)))
+    if (!dist::main_decides(fs::exists(stage_checkpoint(run_dir, stage.name))))
       load_checkpoint(float_ckpt, *net, nullptr, /*restore_rng=*/false);
     init = "float weights of " + e.supernet.stages.front().name + ", step sizes from data";
   }
@@ -69,7 +70,7 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   const double trained = train_stage(*net, stage, ctx, links);
 
   const std::string result_path = dir + "/result.json";
-  if (fs::exists(result_path)) return util::read_json(result_path);
+  if (dist::main_decides(fs::exists(result_path))) return util::read_json(result_path);
   const space::Subnet quantized = apply_stage_quant(space, subnet, quant);
   nlohmann::json result = {{"subnet", o.subnet}, {"quant", quant},   {"epochs", epochs_json(trained)},
                            {"lr", stage.lr},     {"init", init},     {"dir", dir}};

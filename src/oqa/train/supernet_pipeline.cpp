@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "oqa/dist/group.h"
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/stage_init.h"
 #include "oqa/train/supernet_stage.h"
@@ -78,7 +79,7 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
     const std::string parent = parent_stage(stages, i);
     const std::string result_path = stage_dir(run_dir, stage.name) + "/result.json";
     std::string init = "resumed";
-    if (!fs::exists(stage_checkpoint(run_dir, stage.name))) {
+    if (!dist::main_decides(fs::exists(stage_checkpoint(run_dir, stage.name)))) {
       metrics.truncate_after(stage.name, 0);  // records of an attempt that died before its first checkpoint
       if (!parent.empty()) load_checkpoint(stage_checkpoint(run_dir, parent), *net, nullptr, /*restore_rng=*/false);
       init = init_stage(*net, parent.empty() ? "" : find_stage(stages, parent).quant, stage.quant,
@@ -97,7 +98,7 @@ nlohmann::json run_supernet_pipeline(const Experiment& e, const std::string& run
     const double trained = train_stage(*net, stage, ctx, links);
 
     nlohmann::json result;
-    if (fs::exists(result_path)) {
+    if (dist::main_decides(fs::exists(result_path))) {
       result = util::read_json(result_path);
     } else {
       result = evaluate_stage(*net, stage, ctx);

@@ -15,6 +15,7 @@
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/distill_loss.h"
 #include "oqa/train/gpg.h"
+#include "oqa/dist/group.h"
 #include "oqa/train/loop.h"
 #include "oqa/train/progressive.h"
 #include "oqa/train/sandwich.h"
@@ -124,7 +125,7 @@ double train_stage(space::Supernet& net, const SupernetStage& stage, StageContex
   const Experiment& e = ctx.experiment;
   data::LoaderOptions lo = e.loader;
   lo.seed = step_seed(e.seed, stage.name + "/data", 0);
-  data::Loader loader(ctx.splits.train, lo);
+  data::Loader loader(ctx.splits.train, this_rank_shard(lo));
   auto optimizer = make_optimizer(net, [&] {
     OptimizerOptions o = e.train.optimizer;
     o.lr = stage.lr;
@@ -156,7 +157,7 @@ double train_stage(space::Supernet& net, const SupernetStage& stage, StageContex
   TrainLoop loop(so, net, *optimizer, CosineSchedule(sched), loader, ctx.metrics);
   loop.resume();
   if (epochs == 0) {  // nothing to train: the initial weights are the stage's result
-    if (!std::filesystem::exists(loop.checkpoint_path())) {
+    if (!dist::main_decides(std::filesystem::exists(loop.checkpoint_path()))) {
       util::ensure_dir(so.dir + "/checkpoints");
       CheckpointMeta meta;
       meta.config_hash = so.config_hash;
@@ -165,6 +166,7 @@ double train_stage(space::Supernet& net, const SupernetStage& stage, StageContex
       ctx.metrics.flush();
       save_checkpoint(loop.checkpoint_path(), net, optimizer.get(), meta);
     }
+    dist::barrier();  // data-parallel: the other ranks read it only once it is whole
     return 0;
   }
 

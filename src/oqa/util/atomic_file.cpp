@@ -84,10 +84,16 @@ void sync_dir(const fs::path& dir) {
   ::close(fd);
 }
 
+std::atomic<bool> g_file_writes{true};
+
 }  // namespace
+
+void set_file_writes(bool enabled) { g_file_writes.store(enabled); }
+bool file_writes_enabled() { return g_file_writes.load(); }
 
 void atomic_write(const fs::path& path, std::string_view bytes,
                   const std::function<void()>& before_rename) {
+  if (!file_writes_enabled()) return;
   static std::atomic<unsigned> counter{0};
   const fs::path dir = path.parent_path();
   if (!dir.empty()) ensure_dir(dir);
@@ -111,6 +117,7 @@ void atomic_write(const fs::path& path, std::string_view bytes,
 }
 
 void append_synced(const fs::path& path, std::string_view bytes) {
+  if (!file_writes_enabled()) return;
   const fs::path dir = path.parent_path();
   if (!dir.empty()) ensure_dir(dir);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -119,6 +126,7 @@ void append_synced(const fs::path& path, std::string_view bytes) {
 }
 
 void atomic_write_with(const fs::path& path, const std::function<void(std::ostream&)>& writer) {
+  if (!file_writes_enabled()) return;
   std::ostringstream out(std::ios::binary);
   writer(out);
   atomic_write(path, out.str());
@@ -136,6 +144,7 @@ std::string read_file(const fs::path& path) {
 }
 
 void ensure_dir(const fs::path& dir) {
+  if (!file_writes_enabled()) return;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw input_error("cannot create folder: " + ec.message()).file(dir.string());

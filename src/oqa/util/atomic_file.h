@@ -10,6 +10,11 @@
 
 namespace oqa::util {
 
+// Process-wide switch of every write below (and of gnuplot): off in the ranks other than 0 of a data-parallel
+// run, which compute what rank 0 computes but leave its files to it. On by default.
+void set_file_writes(bool enabled);
+bool file_writes_enabled();
+
 // Replaces `path` with `bytes` so that a crash at any moment leaves either the old or the new file.
 // `before_rename` runs after the data is synced and before the rename (tests use it to die there).
 void atomic_write(const std::filesystem::path& path, std::string_view bytes,

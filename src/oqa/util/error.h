@@ -11,6 +11,7 @@ enum class ErrorKind : int {
   kUsage = 2,     // bad command line
   kInput = 3,     // bad data or config: a file, field or value the user can fix
   kNumeric = 4,   // training diverged (NaN/Inf loss); the last good checkpoint is kept
+  kDistributed = 5,  // a data-parallel rank died, hung past the timeout or could not join
   kInternal = 70  // a bug or an unexpected failure inside oqa
 };
 

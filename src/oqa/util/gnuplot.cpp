@@ -17,6 +17,7 @@ std::string gp_quoted(const std::string& s) {
 
 void run_gnuplot(const std::string& script_path, const std::string& script, const std::vector<std::string>& pngs,
                  const std::string& gnuplot) {
+  if (!file_writes_enabled()) return;
   atomic_write(script_path, script);
   const std::string log = (std::filesystem::path(script_path).parent_path() / "gnuplot.log").string();
   const std::string cmd = gnuplot + " " + gp_quoted(script_path) + " 2>" + gp_quoted(log);
