@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh oqa
 RUN_DIR="${OQA_RUN_DIR:-runs/quickstart}"
-CONFIG="${OQA_CONFIG:-configs/fashion-mnist-quick.json}"
+CONFIG="${OQA_CONFIG:-configs/fashion-mnist-quickstart.json}"
 echo "[quickstart] training $CONFIG into $RUN_DIR"
 start=$(date +%s)
 "${OQA_BUILD_DIR:-build}/oqa" train --config "$CONFIG" --out "$RUN_DIR" --force
