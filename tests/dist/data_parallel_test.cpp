@@ -250,7 +250,12 @@ TEST(WorldFromEnv, BadValuesNameTheVariable) {
   EXPECT_EQ(w.world_size, 2);
   EXPECT_EQ(w.local_rank, 1);
   EXPECT_EQ(w.master_port, 29555);
-  for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_PORT"}) ::unsetenv(v);
+  EXPECT_EQ(w.local_world_size, 2);      // default: every rank on this machine
+  ::setenv("LOCAL_WORLD_SIZE", "3", 1);  // more local ranks than ranks
+  EXPECT_THROW(dist::world_from_env(), util::Error);
+  ::setenv("LOCAL_WORLD_SIZE", "1", 1);
+  EXPECT_EQ(dist::world_from_env().local_world_size, 1);
+  for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_PORT", "LOCAL_WORLD_SIZE"}) ::unsetenv(v);
   EXPECT_EQ(dist::world_from_env().world_size, 1);
 }
 

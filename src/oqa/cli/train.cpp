@@ -113,9 +113,7 @@ std::optional<int> start_data_parallel(const TrainArgs& a, const GlobalOptions& 
     return dist::launch_local(without_nproc(g.argv), lo);
   }
   if (world.world_size == 1) return std::nullopt;
-  const char* local = std::getenv("LOCAL_WORLD_SIZE");
-  const int local_ranks = local ? std::max(1, std::atoi(local)) : world.world_size;
-  if (g.threads == 0) util::set_threads(std::max(1, util::hardware_threads() / local_ranks));
+  if (g.threads == 0) util::set_threads(std::max(1, util::hardware_threads() / world.local_world_size));
   dist::init(world, std::chrono::milliseconds(static_cast<int64_t>(a.dist_timeout * 1000)));
   if (!dist::is_main()) {
     util::set_file_writes(false);

@@ -50,10 +50,12 @@ double average_gradients(torch::nn::Module& model, double loss, int64_t samples,
       parts.push_back(torch::tensor(
           {static_cast<float>(w), static_cast<float>(loss * w), static_cast<float>(grads.size())}));
     }
-    for (auto& g : bucket) parts.push_back(g.reshape({-1}) * static_cast<float>(w));
+    const int64_t header = first ? kHeader : 0;
+    for (auto& g : bucket) parts.push_back(g.reshape({-1}));
     std::vector<torch::Tensor> flat = {torch::cat(parts)};
+    flat[0].narrow(0, header, flat[0].numel() - header).mul_(static_cast<float>(w));
     allreduce_sum(flat);
-    int64_t offset = 0;
+    int64_t offset = header;
     if (first) {
       const float* h = flat[0].data_ptr<float>();
       total = h[0];
@@ -65,7 +67,6 @@ double average_gradients(torch::nn::Module& model, double loss, int64_t samples,
                         "their subnets differ",
                         rank(), grads.size(), h[2], world_size()));
       OQA_ASSERT(total > 0, "no samples on any rank");
-      offset = kHeader;
       first = false;
     }
     for (auto& g : bucket) {

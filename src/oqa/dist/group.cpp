@@ -6,7 +6,6 @@
 
 #include <exception>
 #include <memory>
-#include <mutex>
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
@@ -49,8 +48,6 @@ void collective(const char* op, F&& run) {
   if (!active()) return;
   try {
     run(*group()->pg)->wait();
-  } catch (const util::Error&) {
-    throw;
   } catch (const std::exception& e) {
     throw lost(op, e);
   }

@@ -34,6 +34,7 @@ WorldInfo world_from_env() {
   if (!std::getenv("RANK")) throw util::usage_error("WORLD_SIZE is set but RANK is not").field("RANK");
   w.rank = env_int("RANK", 0, 0, w.world_size - 1);
   w.local_rank = env_int("LOCAL_RANK", w.rank, 0, w.world_size - 1);
+  w.local_world_size = env_int("LOCAL_WORLD_SIZE", w.world_size, 1, w.world_size);
   w.master_port = env_int("MASTER_PORT", w.master_port, 1, 65535);
   if (const char* addr = std::getenv("MASTER_ADDR")) {
     if (*addr == '\0') throw util::usage_error("MASTER_ADDR is empty").field("MASTER_ADDR");

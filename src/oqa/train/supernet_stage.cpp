@@ -155,9 +155,9 @@ double train_stage(space::Supernet& net, const SupernetStage& stage, StageContex
   so.earlier_checkpoint = links.earlier_checkpoint;
 
   TrainLoop loop(so, net, *optimizer, CosineSchedule(sched), loader, ctx.metrics);
-  loop.resume();
+  const bool resumed = loop.resume();  // rank 0's answer in a data-parallel run
   if (epochs == 0) {  // nothing to train: the initial weights are the stage's result
-    if (!dist::main_decides(std::filesystem::exists(loop.checkpoint_path()))) {
+    if (!resumed) {
       util::ensure_dir(so.dir + "/checkpoints");
       CheckpointMeta meta;
       meta.config_hash = so.config_hash;
