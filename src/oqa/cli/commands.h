@@ -12,6 +12,7 @@ namespace oqa::cli {
 // Options every subcommand shares (set on the top-level app).
 struct GlobalOptions {
   int threads = 0;  // 0 = all cores
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N (util::resolve_device)
   bool quiet = false;
   bool verbose = false;
   std::vector<std::string> argv;  // the command line as given (`train --nproc` starts its ranks with it)

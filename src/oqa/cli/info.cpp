@@ -11,6 +11,7 @@
 #include "oqa/cli/commands.h"
 #include "oqa/cli/info_space.h"
 #include "oqa/data/registry.h"
+#include "oqa/util/device.h"
 #include "oqa/util/threads.h"
 
 namespace oqa::cli {
@@ -39,7 +40,9 @@ Runner add_info(CLI::App& app, const GlobalOptions&) {
     std::printf("oqa %s\n", OQA_VERSION);
     std::printf("LibTorch %s (CUDA %s)\n", TORCH_VERSION, torch::cuda::is_available() ? "yes" : "no");
     std::printf("threads: %d intra-op of %d cores\n", at::get_num_threads(), util::hardware_threads());
-    std::printf("device: cpu (training, search and evaluation run on the CPU; CUDA devices are not used yet)\n");
+    std::printf("device: %s (training, search and evaluation; deployed models run on the CPU)%s\n",
+                util::describe_device(util::compute_device()).c_str(),
+                util::cuda_usable() ? "" : "; this LibTorch has no CUDA or sees no device");
     std::printf("data-parallel training: Gloo (c10d) over TCP: `oqa train --nproc N`, or under torchrun\n");
     print_datasets();
     if (!config->empty()) print_space_info(*config);

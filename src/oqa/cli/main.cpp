@@ -8,6 +8,7 @@
 
 #include "oqa/cli/commands.h"
 #include "oqa/cli/unknown_word.h"
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 #include "oqa/util/log.h"
 #include "oqa/util/memory.h"
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   global.argv.assign(argv, argv + argc);
   app.add_option("--threads", global.threads, "LibTorch intra-op threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--device", global.device,
+                 "compute device of training, evaluation and search: auto (cuda when present), cpu, cuda, "
+                 "cuda:N")
+      ->capture_default_str();
   app.add_flag("-q,--quiet", global.quiet, "only warnings and sparse progress lines");
   app.add_flag("-v,--verbose", global.verbose, "debug logging");
 
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
                        : global.verbose ? util::Verbosity::kVerbose
                                         : util::Verbosity::kNormal);
     util::set_threads(global.threads);
+    util::set_compute_device(util::resolve_device(global.device));
     util::keep_freed_memory();
     for (auto& [sub, run] : runners)
       if (sub->parsed()) return run();

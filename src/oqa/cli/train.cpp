@@ -19,6 +19,7 @@
 #include "oqa/train/retrain.h"
 #include "oqa/train/supernet_pipeline.h"
 #include "oqa/util/atomic_file.h"
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 
 namespace oqa::cli {
@@ -113,6 +114,10 @@ std::optional<int> start_data_parallel(const TrainArgs& a, const GlobalOptions& 
     return dist::launch_local(without_nproc(g.argv), lo);
   }
   if (world.world_size == 1) return std::nullopt;
+  if (!util::compute_device().is_cpu())
+    throw util::usage_error("--device " + util::describe_device(util::compute_device()) +
+                            ": data-parallel training runs on the CPU with Gloo; NCCL for CUDA devices is not "
+                            "built yet (use --device cpu)");
   if (g.threads == 0) util::set_threads(std::max(1, util::hardware_threads() / world.local_world_size));
   dist::init(world, std::chrono::milliseconds(static_cast<int64_t>(a.dist_timeout * 1000)));
   if (!dist::is_main()) {

@@ -9,6 +9,7 @@
 
 #include "oqa/data/batch_builder.h"
 #include "oqa/data/random.h"
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 
 namespace oqa::data {
@@ -25,6 +26,15 @@ struct WorkerQueue {
   std::condition_variable changed;
   std::deque<Item> items;
 };
+
+// Batches are built on the CPU and handed out on the compute device (`--device`).
+std::optional<Batch> on_compute_device(std::optional<Batch> b) {
+  if (b) {
+    b->images = util::to_compute_device(b->images);
+    b->labels = util::to_compute_device(b->labels);
+  }
+  return b;
+}
 
 }  // namespace
 
@@ -156,7 +166,7 @@ std::optional<Batch> Loader::next() {
     try {
       std::optional<Batch> b = s.builder.build(*s.order, s.epoch, s.next, s.inline_scratch);
       ++s.next;
-      return b;
+      return on_compute_device(std::move(b));
     } catch (...) {
       s.ended = true;
       std::rethrow_exception(as_oqa_error(std::current_exception()));
@@ -179,7 +189,7 @@ std::optional<Batch> Loader::next() {
   }
   OQA_ASSERT(item.batch && item.batch->index == s.next, "loader batches out of order");
   ++s.next;
-  return std::move(item.batch);
+  return on_compute_device(std::move(item.batch));
 }
 
 }  // namespace oqa::data

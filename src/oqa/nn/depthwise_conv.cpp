@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 
 namespace oqa::nn {
@@ -110,7 +111,7 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& x, const torch::Tensor& w, i
     p = kept / 2;
   }
   // oneDNN's JIT kernels cover 3 x 3 (and smaller) weight gradients; larger ones come here.
-  if (k <= 3 || x.scalar_type() != torch::kFloat || !x.device().is_cpu())
+  if (k <= 3 || x.scalar_type() != torch::kFloat || !x.device().is_cpu() || !util::own_cpu_kernels())
     return at::conv2d(x, weight, {}, {stride, stride}, {p, p}, {1, 1}, w.size(0));
   return DepthwiseConvFunction::apply(x, weight, stride, p);
 }

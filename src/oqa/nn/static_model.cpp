@@ -134,4 +134,32 @@ nlohmann::json StaticModel::describe() const {
   return {{"in_channels", in_channels_}, {"resolution", resolution_}, {"layers", std::move(layers)}};
 }
 
+namespace {
+
+void move(torch::Tensor& t, const torch::Device& device) {
+  if (t.defined()) t = t.to(device);
+}
+
+void move(StaticQuant& q, const torch::Device& device) {
+  move(q.step_size, device);
+  move(q.offset, device);
+}
+
+}  // namespace
+
+StaticModel StaticModel::to(const torch::Device& device) const {
+  StaticModel out = *this;
+  for (StaticLayer& l : out.layers_) {
+    move(l.weight, device);
+    move(l.bias, device);
+    move(l.weight_quant, device);
+    move(l.input_quant, device);
+    if (l.batch_norm)
+      for (torch::Tensor* t : {&l.batch_norm->weight, &l.batch_norm->bias, &l.batch_norm->running_mean,
+                               &l.batch_norm->running_var})
+        move(*t, device);
+  }
+  return out;
+}
+
 }  // namespace oqa::nn

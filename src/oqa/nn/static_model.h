@@ -80,6 +80,9 @@ class StaticModel {
   // Runs one layer on its input tensors (inputs.size() = layer.inputs.size()).
   static torch::Tensor run_layer(const StaticLayer& layer, const std::vector<torch::Tensor>& inputs);
 
+  // A copy with every tensor on device (no copy of tensors already there).
+  StaticModel to(const torch::Device& device) const;
+
   // Summary: per layer op, name, inputs, weight shape, stride, padding, groups, activation and quant keys.
   nlohmann::json describe() const;
 

@@ -16,7 +16,8 @@ namespace oqa::quant {
 // offset: undefined when spec.symmetric; else 1 element, or x.size(axis) elements for per-channel specs.
 // grad_scale: g, usually grad_scale_for(x, spec). x must be float32 (non-contiguous x is made contiguous).
 // A float spec (bits == 0) returns x unchanged. CPU tensors use fused kernels (one pass each way, forward
-// saves only x); other devices fall back to lsq_quantize_reference.
+// saves only x); other devices, and CPU tensors while util::own_cpu_kernels() is off, fall back to
+// lsq_quantize_reference.
 torch::Tensor lsq_quantize(const torch::Tensor& x, const torch::Tensor& step, const torch::Tensor& offset,
                            const QuantSpec& spec, double grad_scale);
 

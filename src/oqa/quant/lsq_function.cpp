@@ -5,6 +5,7 @@
 
 #include "oqa/quant/lsq.h"
 #include "oqa/quant/lsq_kernels.h"
+#include "oqa/util/device.h"
 
 namespace oqa::quant {
 
@@ -132,7 +133,7 @@ torch::Tensor lsq_quantize(const torch::Tensor& x, const torch::Tensor& step, co
                            const QuantSpec& spec, double grad_scale) {
   check_lsq_inputs(x, step, offset, spec, grad_scale);
   if (spec.is_float()) return x;
-  if (!x.is_cpu() || !step.is_cpu() || (offset.defined() && !offset.is_cpu()))
+  if (!util::own_cpu_kernels() || !x.is_cpu() || !step.is_cpu() || (offset.defined() && !offset.is_cpu()))
     return lsq_quantize_reference(x, step, offset, spec, grad_scale);
   c10::optional<torch::Tensor> offset_or_none;
   if (offset.defined()) offset_or_none = offset;

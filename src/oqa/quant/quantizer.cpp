@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "oqa/quant/lsq.h"
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 
 namespace oqa::quant {
@@ -41,7 +42,7 @@ void QuantizerImpl::reset() {
 }
 
 torch::Device QuantizerImpl::entry_device() const {
-  return entries_.empty() ? torch::Device(torch::kCPU) : entries_.begin()->second.step_size.device();
+  return entries_.empty() ? util::compute_device() : entries_.begin()->second.step_size.device();
 }
 
 QuantizerEntry& QuantizerImpl::create_entry(const QuantSpec& spec, int64_t channels, const torch::Device& device) {

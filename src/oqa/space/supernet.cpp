@@ -6,6 +6,7 @@
 #include "oqa/data/transforms.h"
 #include "oqa/space/mbv3_supernet.h"
 #include "oqa/space/resnet_supernet.h"
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 
 namespace oqa::space {
@@ -71,9 +72,13 @@ nn::StaticModel Supernet::extract() {
 }
 
 std::shared_ptr<Supernet> make_supernet(std::shared_ptr<const Space> space) {
-  if (auto m = std::dynamic_pointer_cast<const Mbv3Space>(space)) return std::make_shared<Mbv3Supernet>(m);
-  if (auto r = std::dynamic_pointer_cast<const ResNetSpace>(space))
-    return std::make_shared<ResNetSupernet>(r);
+  std::shared_ptr<Supernet> net;
+  if (auto m = std::dynamic_pointer_cast<const Mbv3Space>(space)) net = std::make_shared<Mbv3Supernet>(m);
+  if (auto r = std::dynamic_pointer_cast<const ResNetSpace>(space)) net = std::make_shared<ResNetSupernet>(r);
+  if (net) {
+    net->to(util::compute_device());
+    return net;
+  }
   throw util::internal_error("no supernet for space kind " + (space ? space->kind() : std::string("null")));
 }
 
@@ -81,7 +86,8 @@ nn::StaticModel extract_static(Supernet& supernet, const Subnet& subnet) {
   const Subnet previous = supernet.active();
   supernet.set_active(subnet);
   try {
-    nn::StaticModel model = supernet.extract();
+    // Static models (export, latency tables, the deploy reference) live on the CPU.
+    nn::StaticModel model = supernet.extract().to(torch::kCPU);
     supernet.set_active(previous);
     return model;
   } catch (...) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oqa/util/atomic_file.h"
+#include "oqa/util/device.h"
 #include "oqa/util/error.h"
 #include "oqa/util/json_reader.h"
 
@@ -82,7 +83,7 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
   std::string bytes = util::read_file(path);
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(bytes.data(), bytes.size());
+    archive.load_from(bytes.data(), bytes.size(), util::compute_device());
   } catch (const c10::Error& e) {
     throw util::input_error("truncated or corrupt checkpoint (cannot be read as a LibTorch archive)").file(path);
   }
