@@ -38,8 +38,17 @@ struct PackedB {
 PackedB pack_b(const int32_t* w, int64_t n, int64_t k);
 
 // c[m][ldc] (first b.n columns) = a[m][lda] x b, int32 accumulation; lda >= 2 * b.kp with zeros past k.
-// Parallel over row blocks.
+// Parallel over row blocks. The best variant this CPU has (AVX-512 VNNI, else AVX2, else generic), chosen at
+// run time; every variant gives the same int32 sums.
 void gemm_s16(const int16_t* a, int64_t m, int64_t lda, const PackedB& b, int32_t* c, int64_t ldc);
+
+enum class GemmVariant { kGeneric, kAvx2, kAvx512Vnni };
+bool gemm_variant_available(GemmVariant v);
+GemmVariant best_gemm_variant();
+const char* to_string(GemmVariant v);  // "generic", "avx2", "avx512-vnni"
+// One given variant (tests, benchmarks); it must be available.
+void gemm_s16(const int16_t* a, int64_t m, int64_t lda, const PackedB& b, int32_t* c, int64_t ldc,
+              GemmVariant variant);
 
 // Depthwise convolution (groups == c == oc): acc[p][c] = sum over valid taps of q[n, ih, iw, c] * w[tap][c];
 // w is [k * k][c]. q has channel stride q_stride; acc is [n * oh * ow][c].
@@ -50,7 +59,7 @@ void depthwise_f32(const float* x, int64_t x_stride, const ConvShape& s, const f
 // float (float or asymmetric weights) but still quantize their input.
 void fake_quantize(const float* x, int64_t n, float s, float b, int qn, int qp, float* y);
 
-// Which GEMM variant runs ("avx2" or "generic").
+// Which GEMM variant runs: to_string(best_gemm_variant()).
 const char* gemm_variant();
 
 // How many distinct threads one of this file's parallel loops runs on right now (at::parallel_for is
