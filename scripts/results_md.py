@@ -212,7 +212,8 @@ def quickstart_section(runs):
             met = s.get("fake_quant", 0) >= 85 and fl[0] - s.get("fake_quant", 0) <= 4 and r["wall_s"] <= 600
         out.append(f"| {r['date']} | {r['commit']} | {r['seed']} | {fl[0]:.2f} / {fl[1]:.2f} | {w2[0]:.2f} / "
                    f"{w2[1]:.2f} | {s.get('fake_quant', 0):.2f} / {s.get('integer', 0):.2f} / {ort} | "
-                   f"{fl[0] - s.get('fake_quant', 0):.2f} | {r['wall_s']} | {'met' if met else 'not met'} |")
+                   f"{fl[0] - s.get('fake_quant', 0):.2f} | {r['wall_s']}{'' if r.get('timing_valid', True) else ' (shared machine, not counted)'} | "
+                   f"{'met' if met else 'not met'}{'' if r.get('timing_valid', True) else ' (accuracy)'} |")
     return out + [""]
 
 
