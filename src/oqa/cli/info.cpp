@@ -41,7 +41,7 @@ Runner add_info(CLI::App& app, const GlobalOptions&) {
     std::printf("LibTorch %s (CUDA %s)\n", TORCH_VERSION, torch::cuda::is_available() ? "yes" : "no");
     std::printf("threads: %d intra-op of %d cores\n", at::get_num_threads(), util::hardware_threads());
     std::printf("device: %s (training, search and evaluation; deployed models run on the CPU)%s\n",
-                util::describe_device(util::compute_device()).c_str(),
+                util::compute_device().str().c_str(),
                 util::cuda_usable() ? "" : "; this LibTorch has no CUDA or sees no device");
     std::printf("data-parallel training: Gloo (c10d) over TCP: `oqa train --nproc N`, or under torchrun\n");
     print_datasets();

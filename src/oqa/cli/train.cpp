@@ -115,7 +115,7 @@ std::optional<int> start_data_parallel(const TrainArgs& a, const GlobalOptions& 
   }
   if (world.world_size == 1) return std::nullopt;
   if (!util::compute_device().is_cpu())
-    throw util::usage_error("--device " + util::describe_device(util::compute_device()) +
+    throw util::usage_error("--device " + util::compute_device().str() +
                             ": data-parallel training runs on the CPU with Gloo; NCCL for CUDA devices is not "
                             "built yet (use --device cpu)");
   if (g.threads == 0) util::set_threads(std::max(1, util::hardware_threads() / world.local_world_size));

@@ -76,11 +76,12 @@ torch::Tensor min_error_step_size(const torch::Tensor& w, const QuantSpec& spec,
                             std::to_string(c) + " channels")
         .field("start")
         .value(spec.key());
-  const torch::Tensor s0 = start.detach().to(rows.device(), torch::kFloat).reshape({c, 1});
+  const auto on_rows = rows.options();  // float32, on the weights' device
+  const torch::Tensor s0 = start.detach().to(on_rows).reshape({c, 1});
   const torch::Tensor beta =
-      offset.defined() ? offset.detach().to(rows.device(), torch::kFloat).reshape({c, 1}) : torch::zeros({c, 1}, rows.options().dtype(torch::kFloat));
+      offset.defined() ? offset.detach().to(on_rows).reshape({c, 1}) : torch::zeros({c, 1}, on_rows);
   const double qn = static_cast<double>(spec.qn()), qp = static_cast<double>(spec.qp());
-  torch::Tensor best_err = torch::full({c}, std::numeric_limits<float>::infinity(), rows.options().dtype(torch::kFloat));
+  torch::Tensor best_err = torch::full({c}, std::numeric_limits<float>::infinity(), on_rows);
   torch::Tensor best = s0.reshape({c}).clone();
   for (int i = 0; i < points; ++i) {
     const double f = std::exp(std::log(0.25) + (std::log(2.0) - std::log(0.25)) * i / (points - 1));

@@ -22,6 +22,8 @@ std::atomic<bool>& own_kernels() {
   return enabled;
 }
 
+const char* const kSpellings = "expected auto, cpu, cuda or cuda:N";
+
 Error device_error(const std::string& field, const std::string& value, const std::string& why) {
   return usage_error(field + " " + value + ": " + why);
 }
@@ -36,15 +38,15 @@ torch::Device resolve_device(const std::string& text, const std::string& field) 
   if (text == "auto") return cuda_usable() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (text == "cpu") return torch::Device(torch::kCPU);
   int index = 0;
-  if (text.rfind("cuda", 0) != 0) throw device_error(field, text, "expected auto, cpu, cuda or cuda:N");
+  if (text.rfind("cuda", 0) != 0) throw device_error(field, text, kSpellings);
   if (text.size() > 4) {
     const std::string digits = text.substr(5);
     bool ok = text[4] == ':' && !digits.empty() && digits.size() <= 3;
     for (char c : digits) ok = ok && std::isdigit(static_cast<unsigned char>(c));
-    if (!ok) throw device_error(field, text, "expected auto, cpu, cuda or cuda:N");
+    if (!ok) throw device_error(field, text, kSpellings);
     index = std::stoi(digits);
   }
-  if (!torch::cuda::is_available())
+  if (!cuda_usable())
     throw device_error(field, text, "this LibTorch has no CUDA or sees no CUDA device (use --device cpu)");
   const int count = static_cast<int>(torch::cuda::device_count());
   if (index >= count)
@@ -58,10 +60,6 @@ void set_compute_device(const torch::Device& device) {
 
 const torch::Device& compute_device() {
   return current();
-}
-
-std::string describe_device(const torch::Device& device) {
-  return device.str();
 }
 
 void set_own_cpu_kernels(bool enabled) {

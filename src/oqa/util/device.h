@@ -16,9 +16,6 @@ torch::Device resolve_device(const std::string& text, const std::string& field =
 void set_compute_device(const torch::Device& device);
 const torch::Device& compute_device();
 
-// "cpu" or "cuda:N" for progress lines and `oqa info`.
-std::string describe_device(const torch::Device& device);
-
 // True when this LibTorch was built with CUDA and sees at least one device.
 bool cuda_usable();
 
