@@ -124,6 +124,7 @@ def main():
             start = time.time()
             done = os.path.exists(os.path.join(run_dir, "summary.json"))
             if not done:
+                os.makedirs(os.path.join(ROOT, "runs", "experiments"), exist_ok=True)
                 with open(os.path.join(ROOT, "runs", "experiments", a.name + f".{arm['name']}-s{seed}.log"), "w") as log:
                     rc = subprocess.call(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
                 if rc != 0:
