@@ -116,6 +116,24 @@ def retrain_table(recs):
     return lines
 
 
+def nce_table(recs):
+    lines = ["| seed | budget | base widths | base cost | base 2-bit top-1 | found widths | found cost | found 2-bit "
+             "top-1 | found - base | expansions | search s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(recs, key=lambda r: r["seed"]):
+        b, f = r["base"], r["found"]
+        lines.append(f"| {r['seed']} | {r['budget']} | {' '.join(map(str, b['widths']))} | {b['cost'] / 1e6:.2f}M | "
+                     f"{fmt(b['test_top1'])} | {' '.join(map(str, f['widths']))} | {f['cost'] / 1e6:.2f}M | "
+                     f"{fmt(f['test_top1'])} | {f['test_top1'] - b['test_top1']:+.2f} | {r['expansions']} | "
+                     f"{r['search_s']:.0f} |")
+    if recs:
+        gain = mean([r["found"]["test_top1"] - r["base"]["test_top1"] for r in recs])
+        lines.append(f"| mean | | | | **{fmt(mean([r['base']['test_top1'] for r in recs]))}** | | | "
+                     f"**{fmt(mean([r['found']['test_top1'] for r in recs]))}** | **{gain:+.2f}** | | |")
+    widths = ", ".join(recs[0]["groups"]) if recs else ""
+    return lines + ["", f"Width groups, in order: {widths}. Costs in {recs[0]['metric'] if recs else 'MACs'}, "
+                    "counted by the cost model of `oqa info` / `oqa eval`."]
+
+
 def best_arms(spec, recs):
     """One line naming the arm with the best mean (largest and smallest), computed, not typed."""
     out = []
@@ -224,6 +242,12 @@ def render(experiments, plots):
                     f"{len(recs)} runs, {', '.join(dates)}, {'; '.join(machines)}.", ""]
             if spec.get("kind") == "retrain":
                 out += retrain_table(recs) + [""]
+                continue
+            if spec.get("kind") == "nce":
+                out += nce_table(recs) + [""]
+                img = os.path.join("docs", "img", "results", spec["name"] + "-widths.png")
+                if os.path.exists(os.path.join(ROOT, img)):
+                    out += [f"![widths per group](img/results/{spec['name']}-widths.png)", ""]
                 continue
             out += table(spec, recs) + [""] + best_arms(spec, recs)
             out += ["Arms:", ""]

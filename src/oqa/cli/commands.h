@@ -31,5 +31,6 @@ Runner add_search(CLI::App& app, const GlobalOptions& global);
 Runner add_bench_deploy(CLI::App& bench);
 Runner add_export(CLI::App& app, const GlobalOptions& global);
 Runner add_infer(CLI::App& app, const GlobalOptions& global);
+Runner add_nce(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace oqa::cli

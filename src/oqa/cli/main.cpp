@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
       cli::add_export);
   add("infer", "run an exported .oqa model with the integer runtime (top-1, images/s) or classify one image",
       cli::add_infer);
+  add("nce", "neural channel expansion: search a resnet space's widths at 2 bits under a MACs or params budget",
+      cli::add_nce);
   add("plot", "draw a run's training curves (metrics.jsonl) to PNG with gnuplot", cli::add_plot);
 
   try {

@@ -30,8 +30,12 @@ void DynamicBasicBlockImpl::set_active(int64_t mid_channels, int64_t out_channel
   if (shortcut) shortcut->conv->set_active(out_channels, 0);
 }
 
-torch::Tensor DynamicBasicBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = conv2->forward(conv1->forward(x));
+torch::Tensor DynamicBasicBlockImpl::forward(const torch::Tensor& x) { return forward(x, nullptr); }
+
+torch::Tensor DynamicBasicBlockImpl::forward(const torch::Tensor& x,
+                                             const std::function<torch::Tensor(const torch::Tensor&)>& mid) {
+  torch::Tensor h = conv1->forward(x);
+  torch::Tensor y = conv2->forward(mid ? mid(h) : h);
   torch::Tensor s = shortcut ? shortcut->forward(x) : x;
   if (s.size(1) != y.size(1))
     throw util::input_error("identity shortcut needs equal input and output widths")

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,9 @@ class DynamicBasicBlockImpl : public torch::nn::Module {
   bool has_projection() const { return !shortcut.is_empty(); }
 
   torch::Tensor forward(const torch::Tensor& x);
+  // The same with `mid` applied to conv1's output (after its ReLU) before conv2: neural channel expansion
+  // mixes the candidates of the inner width there.
+  torch::Tensor forward(const torch::Tensor& x, const std::function<torch::Tensor(const torch::Tensor&)>& mid);
   int to_static(StaticModel& model, int input, const std::string& name) const;
 
   DynamicBasicBlockOptions options;

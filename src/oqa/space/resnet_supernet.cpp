@@ -1,6 +1,8 @@
 // ResNetSupernet: module construction, width activation, forward and static extraction.
 #include "oqa/space/resnet_supernet.h"
 
+#include "oqa/data/transforms.h"
+
 namespace oqa::space {
 
 ResNetSupernet::ResNetSupernet(std::shared_ptr<const ResNetSpace> space) : Supernet(space), resnet_(*space) {
@@ -48,6 +50,15 @@ void ResNetSupernet::apply_arch(const Subnet& subnet) {
 torch::Tensor ResNetSupernet::forward_active(const torch::Tensor& x) {
   torch::Tensor y = stem->forward(x);
   for (auto& b : blocks_) y = b->forward(y);
+  return classifier->forward(y.mean({2, 3}, /*keepdim=*/true));
+}
+
+torch::Tensor ResNetSupernet::forward_mixed(const torch::Tensor& x, const ChannelMix& mix) {
+  torch::Tensor y = mix(resnet_.stem_group(), stem->forward(data::resize_batch(x, active().resolution)));
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const ResNetBlockInfo& b = resnet_.blocks()[i];
+    y = mix(b.out_group, blocks_[i]->forward(y, [&](const torch::Tensor& h) { return mix(b.mid_group, h); }));
+  }
   return classifier->forward(y.mean({2, 3}, /*keepdim=*/true));
 }
 

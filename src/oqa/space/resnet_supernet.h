@@ -1,6 +1,7 @@
 // ResNetSupernet: the elastic-width quantized basic-block ResNet of a ResNetSpace.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,13 @@ class ResNetSupernet : public Supernet {
   nn::DynamicConvBnAct stem{nullptr};
   torch::nn::ModuleList stages{nullptr};
   nn::DynamicQLinear classifier{nullptr};
+
+  // mix(group, y) rewrites the output y of every layer of a width group (the stem, conv1 of a block, a
+  // block's sum after its ReLU) before the next layer reads it.
+  using ChannelMix = std::function<torch::Tensor(size_t group, const torch::Tensor& y)>;
+  // The active subnet's forward (input resized like forward) with every width group's outputs passed
+  // through mix: neural channel expansion's differentiable width search on the largest allocation.
+  torch::Tensor forward_mixed(const torch::Tensor& x, const ChannelMix& mix);
 
  protected:
   void apply_arch(const Subnet& subnet) override;

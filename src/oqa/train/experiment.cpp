@@ -73,7 +73,7 @@ Experiment read_experiment(util::Config& config) {
     e.model.width = model.get_int_range("width", e.model.width, 1, 4096);
   }
   read_train(root.child("train"), e.train);
-  config.check_unknown({"search"});
+  config.check_unknown({"search", "nce"});
 
   e.loader.seed = e.seed;
   if (e.loader.transform.mean.empty())
@@ -86,6 +86,7 @@ Experiment read_experiment(util::Config& config) {
   if (e.data.on_bad_image == "error") identity["data"].erase("on_bad_image");
   for (const char* k : {"log_every", "eval_batch_size"}) identity["train"].erase(k);
   identity.erase("search");  // search settings never change the trained weights
+  identity.erase("nce");     // nor do neural channel expansion's (`oqa nce` reads them)
   // The direct baseline adds a stage without changing the others, so a run can gain it on resume.
   // A supernet config trains by its stage list; train.epochs is the float baseline's.
   if (identity.contains("supernet")) identity["train"].erase("epochs");
