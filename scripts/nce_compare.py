@@ -38,7 +38,12 @@ def main():
     command = f"python3 scripts/nce_compare.py {a.name} {a.config}" + "".join(f" --set '{s}'" for s in a.set)
     with open(os.path.join(ROOT, a.config)) as f:
         cfg = json.load(f)
-    write_atomic(os.path.join(out_dir, "experiment.json"), {
+    spec_path = os.path.join(out_dir, "experiment.json")
+    kept = {}  # a conclusion written after the runs stays
+    if os.path.exists(spec_path):
+        with open(spec_path) as f:
+            kept = {k: v for k, v in json.load(f).items() if k == "conclusion"}
+    write_atomic(spec_path, dict(kept, **{
         "name": a.name, "kind": "nce", "order": 60, "config": a.config, "command": command,
         "title": f"Neural channel expansion against the base architecture at equal cost ({cfg['name']})",
         "description": "`oqa nce` searches the widths of every width group at 2 bits (weights on the training split, "
@@ -46,7 +51,7 @@ def main():
                        "expansion when the widest candidate's probability passes the threshold) under the budget; the "
                        "found architecture and the base one (every group at its base width, the budget's reference) "
                        "are then trained alone from scratch at 2 bits with the retrain command for the same epochs "
-                       "and measured on the test split. Goal (issue 21): found >= base + 0.5 pt at equal cost."})
+                       "and measured on the test split. Goal (issue 21): found >= base + 0.5 pt at equal cost."}))
     os.makedirs(os.path.join(ROOT, "runs", "nce"), exist_ok=True)
     for seed in [int(s) for s in a.seeds.split(",")]:
         run_dir = os.path.join(ROOT, "runs", "nce", f"{a.name}-s{seed}")

@@ -248,6 +248,8 @@ def render(experiments, plots):
                 img = os.path.join("docs", "img", "results", spec["name"] + "-widths.png")
                 if os.path.exists(os.path.join(ROOT, img)):
                     out += [f"![widths per group](img/results/{spec['name']}-widths.png)", ""]
+                if spec.get("conclusion"):
+                    out += [spec["conclusion"], ""]
                 continue
             out += table(spec, recs) + [""] + best_arms(spec, recs)
             out += ["Arms:", ""]
