@@ -142,5 +142,24 @@ TEST(Transforms, ResizeBatchMatchesUpsampleBilinear) {
   EXPECT_EQ(resize_batch(z, 10).sizes(), (std::vector<int64_t>{1, 1, 10, 10}));
 }
 
+TEST(Transforms, WithoutAugmentationLeavesImagesAsTheyAreAndKeepsNormalisation) {
+  TransformOptions t;
+  t.pad_crop = 3;
+  t.hflip = true;
+  t.mean = {0.5f};
+  t.std = {0.25f};
+  const TransformOptions o = without_augmentation(t);
+  EXPECT_FALSE(augments(o));
+  EXPECT_EQ(o.mean, t.mean);
+  EXPECT_EQ(o.std, t.std);
+  const ImageShape s{1, 4, 4};
+  std::vector<uint8_t> img(16), scratch;
+  for (size_t i = 0; i < img.size(); ++i) img[i] = static_cast<uint8_t>(i + 1);
+  std::vector<uint8_t> before = img;
+  std::mt19937_64 rng(7);
+  augment(img.data(), s, o, rng, scratch);
+  EXPECT_EQ(img, before);
+}
+
 }  // namespace
 }  // namespace oqa::data

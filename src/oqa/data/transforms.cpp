@@ -41,6 +41,12 @@ void augment(uint8_t* chw, const ImageShape& s, const TransformOptions& t, std::
   }
 }
 
+TransformOptions without_augmentation(TransformOptions t) {
+  t.pad_crop = 0;
+  t.hflip = false;
+  return t;
+}
+
 void validate(const TransformOptions& t, int64_t channels) {
   if (t.pad_crop < 0)
     throw util::input_error("pad_crop must be >= 0").field("pad_crop").value(std::to_string(t.pad_crop));

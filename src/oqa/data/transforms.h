@@ -21,6 +21,10 @@ struct TransformOptions {
 // True when augment() changes anything (pad_crop > 0 or hflip).
 bool augments(const TransformOptions& t);
 
+// The same options with augmentation off (no crop, no flip), normalisation kept: for evaluation and
+// validation batches.
+TransformOptions without_augmentation(TransformOptions t);
+
 // Per-sample augmentation on a uint8 CHW image in place, random draws from `rng` (deterministic
 // given its state). Draw order: crop offset y, crop offset x (only when pad_crop > 0; each
 // uniform in [0, 2*pad_crop]), then the flip coin (only when hflip; flip when the draw is odd).

@@ -178,8 +178,7 @@ nlohmann::json run_nce(const train::Experiment& e, const NceOptions& o, const st
   data::Loader loader(splits.train, lo);
   data::LoaderOptions vo = e.loader;
   vo.seed = train::step_seed(e.seed, "nce/arch-data", 0);
-  vo.transform.pad_crop = 0;
-  vo.transform.hflip = false;
+  vo.transform = data::without_augmentation(vo.transform);
   data::Loader val_loader(splits.val, vo);
   Cycle val(val_loader);
   train::OptimizerOptions oo = e.train.optimizer;
@@ -220,7 +219,8 @@ nlohmann::json run_nce(const train::Experiment& e, const NceOptions& o, const st
   auto elapsed = [&] {
     return done_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  auto expected_cost = [&] { return cost.expected((arch->probabilities() * table).sum(1)); };
+  auto expected_widths = [&] { return (arch->probabilities() * table).sum(1); };
+  auto expected_cost = [&] { return cost.expected(expected_widths()); };
 
   train::StepFn step = [&](const data::Batch& batch, int64_t i) {
     for (auto& p : net->parameters()) p.mutable_grad().reset();
@@ -270,7 +270,7 @@ nlohmann::json run_nce(const train::Experiment& e, const NceOptions& o, const st
   };
   train::EpochEndFn epoch_end = [&](int64_t) -> nlohmann::json {
     torch::NoGradGuard no_grad;
-    const torch::Tensor w = (arch->probabilities() * table).sum(1).cpu().to(torch::kDouble).contiguous();
+    const torch::Tensor w = expected_widths().cpu().to(torch::kDouble).contiguous();
     return {{"expected_widths", std::vector<double>(w.data_ptr<double>(), w.data_ptr<double>() + w.numel())},
             {"cost_ratio", expected_cost().item<double>() / target},
             {"argmax_widths", widths_of(plan, arch->argmax())},

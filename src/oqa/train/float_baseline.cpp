@@ -31,8 +31,7 @@ nlohmann::json run_float_baseline(const Experiment& e, const std::string& run_di
   eval_opts.batch_size = e.train.eval_batch_size;
   eval_opts.shuffle = false;
   eval_opts.drop_last = false;
-  eval_opts.transform.pad_crop = 0;
-  eval_opts.transform.hflip = false;
+  eval_opts.transform = data::without_augmentation(eval_opts.transform);
 
   const int64_t per_epoch = train_loader.batches_per_epoch();
   ScheduleOptions sched;

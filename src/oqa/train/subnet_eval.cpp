@@ -10,8 +10,7 @@ data::LoaderOptions eval_loader_options(const data::LoaderOptions& train, int64_
   o.batch_size = batch_size;
   o.shuffle = false;
   o.drop_last = false;
-  o.transform.pad_crop = 0;
-  o.transform.hflip = false;
+  o.transform = data::without_augmentation(o.transform);
   return o;
 }
 
