@@ -95,17 +95,3 @@ TEST(WdrLoss, LossIsTheWeightedMeanOverLayersWithMatchingGradient) {
   auto g_ref = torch::autograd::grad({ref}, ws);
   for (size_t i = 0; i < ws.size(); ++i) expect_close(g_ours[i], g_ref[i], 1e-5);
 }
-
-TEST(WdrLoss, WeightsSkipTheStemAndNonConvParameters) {
-  struct Net : torch::nn::Module {
-    Net() {
-      register_module("stem", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3)));
-      register_module("bn", torch::nn::BatchNorm2d(4));
-      register_module("body", torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 4, 3)));
-      register_module("fc", torch::nn::Linear(4, 2));
-    }
-  } net;
-  auto ws = wdr_weights(net);
-  ASSERT_EQ(ws.size(), 1u);
-  EXPECT_TRUE(ws[0].is_same(net.named_parameters()["body.weight"]));
-}

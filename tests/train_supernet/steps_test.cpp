@@ -128,6 +128,63 @@ TEST_F(StepFixture, WdrTermAddsItsGradient) {
   EXPECT_GT(r.metrics["wdr"].get<double>(), 0.0);
 }
 
+// WDR's weights are those the last forward quantized: the active slices of the searched layers (here the
+// quantized convs, as the fixed layers are float), equal to the weights of the static model of that subnet
+// (the reference), without the stem and without layers the previous forwards used; none at a float subnet.
+TEST_F(StepFixture, WdrWeightsAreTheActiveSlicesOfTheSearchedLayersButTheStem) {
+  const space::Subnet& smallest = subnets.back();
+  torch::NoGradGuard no_grad;
+  logits(smallest);
+  const std::vector<torch::Tensor> ws = train::wdr_weights(*net);
+  const nn::StaticModel m = space::extract_static(*net, smallest);
+  std::vector<torch::Tensor> ref;
+  bool first_conv = true;
+  for (const nn::StaticLayer& l : m.layers()) {
+    if (l.op != nn::StaticOp::kConv) continue;
+    if (!first_conv && !l.weight_quant.spec.is_float()) ref.push_back(l.weight);
+    first_conv = false;
+  }
+  ASSERT_FALSE(ref.empty());
+  ASSERT_EQ(ws.size(), ref.size());
+  int64_t active = 0;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    ASSERT_EQ(ws[i].sizes(), ref[i].sizes()) << i;
+    EXPECT_TRUE(torch::equal(ws[i], ref[i])) << i;
+    active += ws[i].numel();
+  }
+  int64_t stored = 0;  // the same layers' full tensors: the smallest subnet uses less of them
+  for (const auto& p : net->named_parameters())
+    if (p.value().dim() == 4 && p.key().find("stem") == std::string::npos) stored += p.value().numel();
+  EXPECT_LT(active, stored);
+  logits(space::sandwich_subnets(*test::experiment_of(test::tiny_config()).space, "float", 0, 1)[0]);
+  EXPECT_TRUE(train::wdr_weights(*net).empty());
+}
+
+// With three subnets, each one's loss carries the WDR term of its own active weights.
+TEST_F(StepFixture, WdrTermOfEverySandwichSubnetOnItsOwnWeights) {
+  train::DistillOptions o;
+  o.wdr_weight = 0.5;
+  o.label_smoothing = 0;
+  zero();
+  auto r = train::sandwich_step(*net, batch, subnets, o);
+  auto ours = grads();
+  zero();
+  const torch::Tensor big = logits(subnets[0]);
+  torch::Tensor total = F::cross_entropy(big, batch.labels) + 0.5 * train::wdr_loss(train::wdr_weights(*net));
+  const torch::Tensor teacher = torch::softmax(big.detach(), 1);
+  double wdr = (total - F::cross_entropy(big, batch.labels)).item<double>();
+  for (size_t i = 1; i < subnets.size(); ++i) {
+    const torch::Tensor l = logits(subnets[i]);
+    const torch::Tensor w = 0.5 * train::wdr_loss(train::wdr_weights(*net));
+    wdr += w.item<double>();
+    total = total + F::kl_div(F::log_softmax(l, 1), teacher, F::KLDivFuncOptions().reduction(torch::kBatchMean)) + w;
+  }
+  total.backward();
+  expect_same_grads(ours, grads());
+  EXPECT_NEAR(r.metrics["wdr"].get<double>(), wdr, 1e-5 * (1 + wdr));
+  EXPECT_NEAR(r.loss, total.item<double>(), 1e-4 * (1 + std::abs(total.item<double>())));
+}
+
 TEST(SubnetSampler, LargestRandomSmallestAtTheStageQuantAndSeeded) {
   train::Experiment e = test::experiment_of(test::tiny_config());
   const auto& space = *e.space;

@@ -43,6 +43,7 @@ void LayerQuantizerImpl::pretty_print(std::ostream& stream) const {
 }
 
 torch::Tensor LayerQuantizerImpl::quantize_weight(const torch::Tensor& w) {
+  last_weight_ = specs_.weight.is_float() ? torch::Tensor() : w;
   return weight->forward(w, specs_.weight);
 }
 

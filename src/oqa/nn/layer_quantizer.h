@@ -34,6 +34,11 @@ class LayerQuantizerImpl : public torch::nn::Module {
   torch::Tensor quantize_weight(const torch::Tensor& w);
   torch::Tensor quantize_input(const torch::Tensor& x);
 
+  // The float weight the last quantize_weight call quantized (the active weight of the last forward, with
+  // its autograd history); undefined when that call's weight spec was float or before any call.
+  const torch::Tensor& last_quantized_weight() const { return last_weight_; }
+  void forget_last_quantized_weight() { last_weight_ = torch::Tensor(); }
+
   // Creates (uninitialised) entries for every spec the space may ask, before an optimizer is built.
   void create_entries(const std::vector<quant::QuantSpec>& weight_specs,
                       const std::vector<quant::QuantSpec>& input_specs);
@@ -48,6 +53,7 @@ class LayerQuantizerImpl : public torch::nn::Module {
 
  private:
   LayerQuantSpecs specs_;
+  torch::Tensor last_weight_;
 };
 TORCH_MODULE(LayerQuantizer);
 

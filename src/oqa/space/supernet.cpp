@@ -61,6 +61,7 @@ torch::Tensor Supernet::forward(const torch::Tensor& x) {
                             " channels")
         .field("input")
         .value(c10::str(x.sizes()));
+  for (auto& q : quantizers_) q.second->forget_last_quantized_weight();
   return forward_active(data::resize_batch(x, active_.resolution));
 }
 

@@ -30,7 +30,9 @@ class Supernet : public torch::nn::Module {
   // every module with its active choices (LibTorch's module printing).
   void pretty_print(std::ostream& stream) const override;
 
-  // Resizes x (NCHW) to the active resolution when needed (bilinear) and runs the active subnet.
+  // Resizes x (NCHW) to the active resolution when needed (bilinear) and runs the active subnet. The layer
+  // quantizers then hold the weights this forward quantized (LayerQuantizer::last_quantized_weight) and no
+  // older ones.
   torch::Tensor forward(const torch::Tensor& x);
 
   // A plain static model of the active subnet (see extract_static).

@@ -7,28 +7,36 @@
 namespace oqa::train {
 
 SubnetPass run_subnet(space::Supernet& net, const space::Subnet& subnet, const torch::Tensor& images,
-                      const torch::Tensor& labels, const SubnetLossFn& loss_fn) {
+                      const torch::Tensor& labels, const SubnetLossFn& loss_fn, double wdr_weight) {
   net.set_active(subnet);
   torch::Tensor logits = net.forward(images);
-  torch::Tensor loss = loss_fn(logits);
-  loss.backward();
+  const torch::Tensor loss = loss_fn(logits);
   SubnetPass p;
-  p.logits = logits.detach();
   p.loss = loss.item<double>();
+  torch::Tensor total = loss;
+  if (wdr_weight > 0) {
+    const std::vector<torch::Tensor> weights = wdr_weights(net);
+    if (!weights.empty()) {
+      const torch::Tensor wdr = wdr_weight * wdr_loss(weights);
+      p.wdr = wdr.item<double>();
+      total = total + wdr;
+    }
+  }
+  total.backward();
+  p.logits = logits.detach();
   p.top1 = 100.0 * p.logits.argmax(1).eq(labels).sum().item<double>() / static_cast<double>(labels.size(0));
   return p;
 }
 
-StepResult finish_step(space::Supernet& net, const std::vector<SubnetPass>& passes, const DistillOptions& o) {
+StepResult finish_step(const std::vector<SubnetPass>& passes, const DistillOptions& o) {
   OQA_ASSERT(!passes.empty(), "a distillation step runs at least one subnet");
   StepResult r;
-  for (const SubnetPass& p : passes) r.loss += p.loss;
-  if (o.wdr_weight > 0) {
-    torch::Tensor wdr = o.wdr_weight * wdr_loss(wdr_weights(net));
-    wdr.backward();
-    r.metrics["wdr"] = wdr.item<double>();
-    r.loss += r.metrics["wdr"].get<double>();
+  double wdr = 0;
+  for (const SubnetPass& p : passes) {
+    r.loss += p.loss + p.wdr;
+    wdr += p.wdr;
   }
+  if (o.wdr_weight > 0) r.metrics["wdr"] = wdr;
   r.metrics["loss_largest"] = passes.front().loss;
   r.metrics["loss_smallest"] = passes.back().loss;
   r.metrics["train_top1_largest"] = passes.front().top1;

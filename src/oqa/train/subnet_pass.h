@@ -21,18 +21,20 @@ struct DistillOptions {
 
 struct SubnetPass {
   torch::Tensor logits;  // detached
-  double loss = 0;
+  double loss = 0;       // loss(logits), without the WDR term
   double top1 = 0;       // percent of the batch classified right
+  double wdr = 0;        // the weighted WDR term included in loss (0 when off or at a float subnet)
 };
 
 using SubnetLossFn = std::function<torch::Tensor(const torch::Tensor& logits)>;
 
-// Activates subnet, runs images through the supernet, backpropagates loss(logits) (gradients accumulate).
+// Activates subnet, runs images through the supernet, backpropagates loss(logits) plus wdr_weight x the WDR
+// loss of the weights this forward quantized (wdr_weights; gradients accumulate).
 SubnetPass run_subnet(space::Supernet& net, const space::Subnet& subnet, const torch::Tensor& images,
-                      const torch::Tensor& labels, const SubnetLossFn& loss);
+                      const torch::Tensor& labels, const SubnetLossFn& loss, double wdr_weight = 0.0);
 
-// Adds the WDR term (when on) and returns the step's total loss and metrics: loss_largest, loss_smallest,
-// train_top1_largest, train_top1_smallest (passes.front() is the largest, passes.back() the smallest), wdr.
-StepResult finish_step(space::Supernet& net, const std::vector<SubnetPass>& passes, const DistillOptions& o);
+// The step's total loss and metrics: loss_largest, loss_smallest, train_top1_largest, train_top1_smallest
+// (passes.front() is the largest, passes.back() the smallest) and, when WDR is on, wdr (summed over passes).
+StepResult finish_step(const std::vector<SubnetPass>& passes, const DistillOptions& o);
 
 }  // namespace oqa::train

@@ -1,8 +1,9 @@
-// WDR loss: standardised third and fourth moments of conv weights.
+// WDR loss: standardised third and fourth moments of the active quantized conv weights.
 #include "oqa/train/wdr_loss.h"
 
 #include <ATen/ATen.h>
 
+#include "oqa/space/space.h"
 #include "oqa/util/error.h"
 
 namespace oqa::train {
@@ -34,18 +35,14 @@ torch::Tensor wdr_loss(const std::vector<torch::Tensor>& weights, const WdrOptio
   return o.kurtosis_weight * kurt_sum / n + o.skewness_weight * skew_sum / n;
 }
 
-std::vector<torch::Tensor> wdr_weights(const torch::nn::Module& model) {
+std::vector<torch::Tensor> wdr_weights(const space::Supernet& net) {
   std::vector<torch::Tensor> out;
-  bool first = true;
-  for (const auto& p : model.named_parameters()) {
-    const std::string& name = p.key();
-    const bool is_weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
-    if (!is_weight || p.value().dim() != 4) continue;
-    if (first) {
-      first = false;
-      continue;
-    }
-    out.push_back(p.value());
+  const auto& slots = net.space().layer_slots();
+  const auto& quantizers = net.layer_quantizers();
+  for (size_t i = 1; i < quantizers.size(); ++i) {  // from 1: never the stem
+    if (slots[i].searched < 0) continue;
+    const torch::Tensor& w = quantizers[i].second->last_quantized_weight();
+    if (w.defined()) out.push_back(w);
   }
   return out;
 }

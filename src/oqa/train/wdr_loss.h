@@ -3,8 +3,9 @@
 
 #include <vector>
 
-#include <torch/nn/module.h>
 #include <torch/types.h>
+
+#include "oqa/space/supernet.h"
 
 namespace oqa::train {
 
@@ -21,8 +22,10 @@ torch::Tensor kurtosis(const torch::Tensor& w);
 // kurtosis_weight * mean_i (kurtosis(W_i) - target)^2 + skewness_weight * mean_i skewness(W_i)^2.
 torch::Tensor wdr_loss(const std::vector<torch::Tensor>& weights, const WdrOptions& options = {});
 
-// The weights WDR regularises: every 4-D (conv) parameter named "...weight" in registration order, except the
-// first one (the stem conv, as in EQ-Net).
-std::vector<torch::Tensor> wdr_weights(const torch::nn::Module& model);
+// The weights WDR regularises (EQ-Net): the float weights the last Supernet::forward quantized in the
+// layers whose precision is searched (sliced to the active channels and kernel, with their autograd
+// history), in slot order; not the stem (the first layer), not fixed-precision or float layers, not layers
+// outside the active depth. Empty after a float subnet's forward.
+std::vector<torch::Tensor> wdr_weights(const space::Supernet& net);
 
 }  // namespace oqa::train
