@@ -65,6 +65,13 @@ std::shared_ptr<const space::ResNetSpace> resnet(const std::string& json = kSpac
   return s;
 }
 
+// The JSON object a command printed amid its log lines (stdout and stderr together).
+nlohmann::json json_in(const std::string& out) {
+  const size_t from = out.find("{\n"), to = out.rfind("\n}");
+  EXPECT_TRUE(from != std::string::npos && to != std::string::npos && to > from) << out;
+  return nlohmann::json::parse(out.substr(from, to + 2 - from));
+}
+
 struct TempDir {
   fs::path path =
       fs::temp_directory_path() / ("oqa-nce-" + std::to_string(::getpid()) + "-" +
@@ -234,6 +241,40 @@ TEST(NceSearch, FoundArchitectureMeetsTheBudgetByTheCostModelOfTheRunsConfig) {
   // Resuming the finished search gives the same architecture.
   const nlohmann::json again = nce::run_nce(e, o, dir.path.string());
   EXPECT_EQ(again["found"]["widths"], r["found"]["widths"]);
+}
+
+// The found architecture retrained at 2 bits (`oqa train --run RUN --subnet found.json`) is a stage like any
+// other: `oqa eval` gives the retrain's own test top-1 and the cost of the search's result, and `oqa export`
+// writes a model whose integer runtime agrees with fake quantization.
+TEST(NceSearch, RetrainedFoundArchitectureEvaluatesAndExportsLikeAnyStage) {
+  TempDir dir;
+  const auto [o, e] = tiny_search("macs=0.8M");
+  const nlohmann::json r = nce::run_nce(e, o, dir.path.string());
+  const std::string oqa = std::string(OQA_BINARY) + " --threads 1 --quiet ";
+  const std::string run = dir.path.string(), found = (dir.path / "found.json").string();
+  std::string out;
+  auto run_oqa = [&](const std::string& args) {
+    out.clear();
+    return test::run_command(oqa + args, out);
+  };
+  ASSERT_EQ(
+      run_oqa("train --run " + run + " --subnet " + found + " --bits 2 --from-scratch --epochs 1 --lr 0.05"),
+      0)
+      << out;
+  const std::string stage = "retrain/found-w2a2-e1-lr0.05-scratch";
+  const nlohmann::json retrained = util::read_json(run + "/" + stage + "/result.json");
+  ASSERT_EQ(run_oqa("eval --run " + run + " --stage " + stage + " --subnet " + found + " --json"), 0) << out;
+  const nlohmann::json ev = json_in(out);
+  EXPECT_NEAR(ev.at("top1").get<double>(), retrained.at("test_top1").get<double>(), 1e-6);
+  EXPECT_NEAR(ev.at("cost").at("macs").get<double>(), r["found"]["cost"].get<double>(), 1e-6);
+  const std::string model = (dir.path / "export").string();
+  ASSERT_EQ(run_oqa("export --run " + run + " --stage " + stage + " --subnet " + found +
+                    " --format oqa --out " + model),
+            0)
+      << out;
+  ASSERT_EQ(run_oqa("infer " + model + "/model.oqa --reference --json"), 0) << out;
+  const nlohmann::json inf = json_in(out);
+  EXPECT_GE(inf.at("integer").at("argmax_agreement").get<double>(), 98.0) << out;
 }
 
 TEST(NceSearch, RefusesABudgetBelowTheNarrowestWidthsAndAnMbv3Space) {

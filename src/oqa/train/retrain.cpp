@@ -61,7 +61,11 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   }
   util::ensure_dir(dir);
   MetricsLog metrics(dir + "/metrics.jsonl");
-  StageContext ctx{e, run_dir, splits, metrics,
+  // Epochs given on the command line are trained as given; the run's own stage epochs are lengthened by
+  // supernet.min_stage_steps as that stage was.
+  Experiment exact = e;
+  if (o.epochs > 0) exact.supernet.min_stage_steps = 0;
+  StageContext ctx{exact, run_dir, splits, metrics,
                    SubnetEvalSetup{splits.train, eval_loader_options(e.loader, e.train.eval_batch_size),
                                    e.supernet.bn_recal_images}};
   spdlog::info("retraining {} at {} for {} epochs (lr {}) into {}", o.subnet, quant, stage.epochs, stage.lr, dir);

@@ -13,7 +13,7 @@ namespace oqa::train {
 struct RetrainOptions {
   std::string subnet = "largest";  // a subnet JSON file of the space, "largest" or "smallest"
   int bits = 2;                    // every searched layer at w<bits>a<bits>
-  int64_t epochs = 0;              // 0: the epochs of the run's stage at these bits
+  int64_t epochs = 0;              // trained as given; 0: the run's stage at these bits (with min_stage_steps)
   double lr = 0;                   // 0: the learning rate of the run's stage at these bits
   bool from_scratch = false;       // random weights instead of the float stage's
 };

@@ -1,7 +1,9 @@
 // load_run: config -> experiment -> supernet, then the stage checkpoint.
 #include "oqa/train/run_reader.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <regex>
 
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/supernet_pipeline.h"
@@ -12,6 +14,40 @@
 
 namespace oqa::train {
 
+namespace {
+
+// A stage of `oqa train --run RUN --subnet S --bits B` (folder retrain/<name>-w<b>a<b>-e<epochs>-lr<lr>...):
+// its quantization from result.json, or from the folder name while it trains. Empty name when it is not one.
+SupernetStage retrain_stage(const std::string& run_dir, const std::string& stage) {
+  SupernetStage s;
+  if (stage.rfind("retrain/", 0) != 0 || !std::filesystem::is_directory(run_dir + "/" + stage)) return s;
+  const std::string result = run_dir + "/" + stage + "/result.json";
+  if (std::filesystem::exists(result)) {
+    s.quant = util::read_json(result).value("quant", "");
+  } else {
+    static const std::regex quant_in_name("-(w[0-9]+a[0-9]+)-e[0-9.]+-lr");
+    std::smatch m;
+    if (std::regex_search(stage, m, quant_in_name)) s.quant = m[1];
+  }
+  if (!s.quant.empty()) s.name = stage;
+  return s;
+}
+
+// "float, w4a4, ..., retrain/found-w2a2-e3-lr0.05-scratch": the pipeline's stages and the run's retrain folders.
+std::string stage_names(const std::string& run_dir, const std::vector<SupernetStage>& stages) {
+  std::string names;
+  for (const SupernetStage& s : stages) names += (names.empty() ? "" : ", ") + s.name;
+  std::vector<std::string> retrained;
+  std::error_code ec;
+  for (const auto& d : std::filesystem::directory_iterator(run_dir + "/retrain", ec))
+    if (d.is_directory()) retrained.push_back("retrain/" + d.path().filename().string());
+  std::sort(retrained.begin(), retrained.end());
+  for (const std::string& r : retrained) names += ", " + r;
+  return names;
+}
+
+}  // namespace
+
 LoadedRun load_run(const std::string& run_dir, const std::string& stage) {
   util::Config config = util::Config::load(run_dir + "/config.json");
   LoadedRun run{read_experiment(config), {}, nullptr};
@@ -20,10 +56,10 @@ LoadedRun load_run(const std::string& run_dir, const std::string& stage) {
     throw util::input_error("not a supernet run (its config has no \"space\" section)").file(run_dir + "/config.json");
   std::vector<SupernetStage> stages = e.supernet.stages;
   if (e.supernet.direct_bits > 0) stages.push_back(direct_stage(e.supernet));
-  std::string names;
-  const SupernetStage* chosen = nullptr;
+  const std::string names = stage_names(run_dir, stages);
+  const SupernetStage retrained = retrain_stage(run_dir, stage);
+  const SupernetStage* chosen = retrained.name.empty() ? nullptr : &retrained;
   for (const SupernetStage& s : stages) {
-    names += (names.empty() ? "" : ", ") + s.name;
     if (!stage.empty() && s.name == stage) chosen = &s;
     if (stage.empty() && s.name.rfind("direct-", 0) != 0 && std::filesystem::exists(stage_checkpoint(run_dir, s.name)))
       chosen = &s;

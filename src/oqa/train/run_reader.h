@@ -17,8 +17,9 @@ struct LoadedRun {
 };
 
 // Reads <run>/config.json and loads <run>/<stage>/checkpoints/last.pt into a fresh supernet. stage "" picks
-// the last stage of the pipeline (direct baseline excluded) that has a checkpoint. Errors name the run, the
-// stage and the stages available.
+// the last stage of the pipeline (direct baseline excluded) that has a checkpoint; "retrain/<folder>" a
+// subnet retrained by `oqa train --run RUN --subnet S` (at its bits). Errors name the run, the stage and the
+// stages available.
 LoadedRun load_run(const std::string& run_dir, const std::string& stage = "");
 
 // The subnet a command line names: "largest" / "smallest" (at the stage's quantization) or a subnet JSON file
