@@ -289,6 +289,42 @@ TEST(Evolution, ImpossibleBudgetNamesTheSmallestAchievableValue) {
   EXPECT_EQ(r.best.costs.macs, smallest);
 }
 
+// A share ("macs=25%") is placed between the smallest and the largest subnet's cost at the stage, against
+// the costs of every subnet of the small space counted by hand; 0% admits only the smallest cost.
+TEST(Budget, ShareOfTheStagesCostRangeResolvesBetweenSmallestAndLargest) {
+  Fixture f;
+  double lo = 1e300, hi = 0;
+  for (const auto& s : f.all) {
+    lo = std::min(lo, cost::count(*f.space, s).macs);
+    hi = std::max(hi, cost::count(*f.space, s).macs);
+  }
+  ASSERT_LT(lo, hi);
+  search::SearchProblem p = f.problem(0);
+  p.budgets = {search::parse_budget("macs=0%"), search::parse_budget("macs=25%"), search::parse_budget("macs=100%")};
+  EXPECT_DOUBLE_EQ(p.budgets[1].fraction, 0.25);
+  EXPECT_EQ(p.budgets[1].to_string(), "macs<=25%");
+  search::resolve_budgets(p);
+  EXPECT_DOUBLE_EQ(p.budgets[0].limit, lo);
+  EXPECT_DOUBLE_EQ(p.budgets[1].limit, lo + 0.25 * (hi - lo));
+  EXPECT_NEAR(p.budgets[2].limit, hi, 1e-6 * hi);
+  EXPECT_GE(p.budgets[2].limit, hi);
+  search::check_budgets(p);  // every share can be met
+  p.budgets = {p.budgets[1]};
+  search::EvolutionOptions o;
+  o.population = 8;
+  o.generations = 3;
+  expect_within_budget(search::evolve(p, o), lo + 0.25 * (hi - lo));
+  for (const char* bad : {"macs=101%", "macs=-5%", "macs=%", "macs=x%"}) {
+    try {
+      search::parse_budget(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kUsage) << bad;
+      EXPECT_NE(std::string(e.what()).find("0..100%"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Budget, ParsesKindsAndSuffixesAndRejectsBadValues) {
   const search::Budget b = search::parse_budget("bitops=90M");
   EXPECT_EQ(b.metric, search::Metric::kBitops);

@@ -387,7 +387,8 @@ util::Json plot_search(const Searched& s, const Measurements& ms, const Accuracy
 
 }  // namespace
 
-util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const SearchRequest& req) {
+util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const SearchRequest& request) {
+  SearchRequest req = request;  // its budgets resolved at the stage below
   const train::Experiment& e = run.experiment;
   const space::Space& space = *e.space;
   const std::string stage = run.stage.name, quant = run.stage.quant;
@@ -406,6 +407,8 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   problem.budgets = req.budgets;
   problem.objective = objective;
   problem.stage = stage;
+  resolve_budgets(problem);  // shares of the largest subnet's cost become limits at this stage
+  req.budgets = problem.budgets;
   check_budgets(problem);  // before any measurement: an impossible budget fails at once
 
   const Measurement m = open_measurement(e, *run.net, o, run_dir);

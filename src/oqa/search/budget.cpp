@@ -60,7 +60,10 @@ std::string format_scaled(double v) {
   return fmt::format("{:.4g}", v);
 }
 
-std::string Budget::to_string() const { return metric_name(metric) + "<=" + format_scaled(limit); }
+std::string Budget::to_string() const {
+  if (fraction >= 0 && limit <= 0) return fmt::format("{}<={:g}%", metric_name(metric), 100 * fraction);
+  return metric_name(metric) + "<=" + format_scaled(limit);
+}
 
 double parse_scaled(const std::string& text, const std::string& what) {
   if (text.empty()) throw util::usage_error(what + " has no value").value(text);
@@ -85,7 +88,19 @@ Budget parse_budget(const std::string& text) {
     throw util::usage_error("a budget is KIND=VALUE, e.g. bitops=90M or bits=3").value(text);
   Budget b;
   b.metric = parse_metric(text.substr(0, eq));
-  b.limit = parse_scaled(text.substr(eq + 1), "budget " + text.substr(0, eq));
+  const std::string value = text.substr(eq + 1);
+  if (!value.empty() && value.back() == '%') {
+    char* end = nullptr;
+    const std::string digits = value.substr(0, value.size() - 1);
+    const double v = std::strtod(digits.c_str(), &end);
+    if (digits.empty() || end != digits.c_str() + digits.size() || !(v >= 0) || v > 100)
+      throw util::usage_error("budget " + text.substr(0, eq) +
+                              " as a share of the way from the smallest subnet to the largest must be in 0..100%")
+          .value(text);
+    b.fraction = v / 100;
+    return b;
+  }
+  b.limit = parse_scaled(value, "budget " + text.substr(0, eq));
   return b;
 }
 

@@ -30,11 +30,16 @@ struct Costs {
 struct Budget {
   Metric metric = Metric::kMacs;
   double limit = 0;
+  // >= 0: the budget was given as a share ("bitops=40%" -> 0.4) of the way from the smallest subnet's cost
+  // to the largest's at the searched stage; limit is set from it by resolve_budgets. < 0: limit as given.
+  double fraction = -1;
   bool admits(const Costs& c) const { return c.get(metric) <= limit; }
-  std::string to_string() const;  // "macs<=300K"
+  std::string to_string() const;  // "macs<=300K" ("macs<=40%" before it is resolved)
 };
 
-// "bitops=90M", "bytes=80K", "latency=1.5", "bits=3". Usage errors name the text and what is wrong.
+// "bitops=90M", "bytes=80K", "latency=1.5", "bits=3", or a share of the stage's cost range: "bitops=40%" is
+// the smallest subnet's cost plus 40% of the way to the largest's (0% .. 100%), so it holds at any input size
+// or data set. Usage errors name the text and what is wrong.
 Budget parse_budget(const std::string& text);
 // 1.5K = 1500, 2M, 3G, 1e6; throws usage_error naming `what` when text is not a positive number.
 double parse_scaled(const std::string& text, const std::string& what);

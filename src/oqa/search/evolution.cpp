@@ -297,11 +297,27 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
   };
 }
 
+void resolve_budgets(SearchProblem& p) {
+  auto costs_at_stage = [&](const space::Subnet& s) {
+    std::vector<int64_t> values = p.space->gene_values(s);
+    fix_genes(p, values);
+    return p.costs(p.space->from_gene_values(values));
+  };
+  const Costs lo = costs_at_stage(p.space->smallest()), hi = costs_at_stage(p.space->largest());
+  for (Budget& b : p.budgets)
+    if (b.fraction >= 0) {
+      const double from = lo.get(b.metric), to = hi.get(b.metric);
+      // The largest end rounded up a little, so that 100% admits the largest subnet itself.
+      b.limit = b.fraction >= 1 ? to * (1 + 1e-9) : from + b.fraction * (to - from);
+    }
+}
+
 void check_budgets(const SearchProblem& p) {
   std::vector<int64_t> values = p.space->gene_values(p.space->smallest());
   fix_genes(p, values);
   const Costs c = p.costs(p.space->from_gene_values(values));
   for (const Budget& b : p.budgets) {
+    OQA_ASSERT(b.fraction < 0 || b.limit > 0, "budget " + b.to_string() + " used before resolve_budgets");
     if (b.admits(c)) continue;
     throw util::usage_error("budget " + b.to_string() + " cannot be met: the smallest achievable " +
                             metric_name(b.metric) + (p.stage.empty() ? "" : " at stage " + p.stage) + " is " +

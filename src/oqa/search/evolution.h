@@ -81,6 +81,10 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
 std::vector<std::pair<size_t, int64_t>> stage_fixed_genes(const space::Space& space,
                                                           const std::string& quant);
 
+// Sets the limit of every budget given as a share ("bitops=40%"): the smallest subnet's cost at the stage plus
+// that share of the way to the largest's.
+void resolve_budgets(SearchProblem& problem);
+
 // Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at
 // the stage), naming the budget and that value.
 void check_budgets(const SearchProblem& problem);
