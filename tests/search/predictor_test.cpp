@@ -120,6 +120,69 @@ TEST(Encoder, RowsAreTheKeptColumnsOfTheSpaceOneHot) {
   }
 }
 
+// EQ-Net's conditional encoding on a space with elastic forms: the architecture and bit-width one-hots of the
+// space's one_hot, then per form the share of active searched layers that have it, counted from the subnet.
+TEST(Encoder, ConditionalEncodingIsArchAndBitsOneHotThenTheShareOfEachForm) {
+  nlohmann::json config = test::tiny_config();
+  config["space"]["quant"] = {{"weight_bits", {2, 4}},
+                              {"act_bits", {2, 4}},
+                              {"weight_granularity", {"per_tensor", "per_channel"}},
+                              {"weight_symmetric", {true, false}},
+                              {"act_symmetric", {true, false}}};
+  util::Config c = util::Config::from_json(config, "forms.json");
+  const auto space = space::make_space(c.root().child("space"));
+  const search::Encoder encoder(*space, search::Encoding::kCond);
+  std::mt19937_64 rng(9);
+  std::vector<space::Subnet> subnets;
+  for (int i = 0; i < 40; ++i) subnets.push_back(space->sample(rng));
+  space::Subnet uniform = subnets[0];
+  for (auto& q : uniform.quant) q.weight_granularity = quant::Granularity::kPerChannel, q.act_symmetric = false;
+  subnets.push_back(uniform);
+  const torch::Tensor x = encoder.encode(subnets);
+  const auto& genes = space->genes();
+  for (size_t n = 0; n < subnets.size(); ++n) {
+    const std::vector<float> full = space->one_hot(subnets[n]);
+    std::vector<float> want;
+    std::vector<bool> layer_active;  // per searched layer: its weight-bits one-hot has a 1
+    size_t pos = 0;
+    for (const auto& g : genes) {
+      const bool bits = g.field.rfind("quant.weight_bits[", 0) == 0 || g.field.rfind("quant.act_bits[", 0) == 0;
+      const bool keep = g.choices.size() > 1 && (g.field.rfind("quant.", 0) != 0 || bits);
+      bool any = false;
+      for (size_t k = 0; k < g.choices.size(); ++k, ++pos) {
+        if (keep) want.push_back(full[pos]);
+        any = any || full[pos] > 0;
+      }
+      if (g.field.rfind("quant.weight_bits[", 0) == 0) layer_active.push_back(any);
+    }
+    const space::Subnet& s = subnets[n];
+    ASSERT_EQ(layer_active.size(), s.quant.size());
+    double active = 0, per_channel = 0, wsym = 0, asym = 0;
+    for (size_t l = 0; l < s.quant.size(); ++l) {
+      if (!layer_active[l]) continue;
+      ++active;
+      per_channel += s.quant[l].weight_granularity == quant::Granularity::kPerChannel;
+      wsym += s.quant[l].weight_symmetric;
+      asym += s.quant[l].act_symmetric;
+    }
+    ASSERT_GT(active, 0);
+    for (double share : {per_channel / active, wsym / active, asym / active}) want.push_back(static_cast<float>(share));
+    ASSERT_EQ(want.size(), encoder.size());
+    for (size_t k = 0; k < want.size(); ++k)
+      ASSERT_NEAR(x[static_cast<int64_t>(n)][static_cast<int64_t>(k)].item<float>(), want[k], 1e-6)
+          << "subnet " << n << " column " << k;
+  }
+  const int64_t last = static_cast<int64_t>(encoder.size()) - 1;
+  EXPECT_FLOAT_EQ(x[static_cast<int64_t>(subnets.size()) - 1][last - 2].item<float>(), 1.0f) << "all per-channel";
+  EXPECT_FLOAT_EQ(x[static_cast<int64_t>(subnets.size()) - 1][last].item<float>(), 0.0f) << "no symmetric input";
+  // On a space without elastic forms it is the arch encoding plus the bit-widths: no condition columns.
+  const auto plain = test::small_space();
+  size_t cols = 0;
+  for (const auto& g : plain->genes())
+    if (g.choices.size() > 1) cols += g.choices.size();  // small_space's only quant genes are bit-widths
+  EXPECT_EQ(search::Encoder(*plain, search::Encoding::kCond).size(), cols);
+}
+
 TEST(Predictor, Bfloat16PredictionsStayCloseToFloat32) {
   auto space = test::small_space();
   const Data train = make_data(*space, 400, 1), fresh = make_data(*space, 300, 2);

@@ -55,7 +55,8 @@ TEST_F(SearchCli, FindsASubnetWithinTheBudgetAndWritesEveryFile) {
       << out;
   const std::string dir = run_ + "/search/w4a4";
   for (const char* f : {"accuracy.json", "predictor-arch.pt", "predictor-arch.json", "predictor-quant.pt",
-                        "predictor-quant.json", "pareto.json", "pareto.csv", "best.json", "search.json"})
+                        "predictor-quant.json", "predictor-cond.pt", "predictor-cond.json", "pareto.json",
+                        "pareto.csv", "best.json", "search.json"})
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + f)) << f;
   if (std::system("command -v gnuplot >/dev/null") == 0) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/pareto.png"));
@@ -74,10 +75,17 @@ TEST_F(SearchCli, FindsASubnetWithinTheBudgetAndWritesEveryFile) {
   for (const auto& m : s["top"]) best_val = std::max(best_val, m["val_top1"].get<double>());
   EXPECT_DOUBLE_EQ(s["best"]["val_top1"].get<double>(), best_val);
   for (const auto& m : s["top"]) EXPECT_LE(m["costs"]["macs"].get<double>(), limit);
-  for (const char* enc : {"arch", "quant"}) {
+  std::string best_ranking;
+  double best_tau = -2;
+  for (const char* enc : {"arch", "quant", "cond"}) {
     EXPECT_TRUE(s["predictors"][enc].contains("kendall_tau"));
     EXPECT_GT(s["predictors"][enc]["held_out_pairs"].get<int>(), 0);
+    if (s["predictors"][enc]["kendall_tau"].get<double>() > best_tau)
+      best_tau = s["predictors"][enc]["kendall_tau"].get<double>(), best_ranking = enc;
   }
+  // By default the predictor with the best held-out Kendall tau drives the search.
+  EXPECT_EQ(s["predictor_choice"], "auto");
+  EXPECT_EQ(s["predictor_used"], best_ranking);
   // The front is sorted by cost with rising predicted accuracy.
   const util::Json p = util::read_json(dir + "/pareto.json");
   ASSERT_FALSE(p["front"].empty());

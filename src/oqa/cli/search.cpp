@@ -45,7 +45,7 @@ int run_search(const SearchArgs& a) {
   if (a.top >= 0) o.top = a.top;
   if (!a.algorithm.empty()) o.evolution.algorithm = search::parse_algorithm(a.algorithm);
   if (!a.objective.empty()) o.objective = a.objective;
-  if (!a.encoding.empty()) o.predictor.encoding = search::parse_encoding(a.encoding);
+  if (!a.encoding.empty()) o.predictor_encoding = a.encoding;
   if (!a.precision.empty()) o.predictor_precision = a.precision;
   if (a.multi_objective) o.evolution.multi_objective = true;
   search::parse_metric(o.objective);  // fail early on a bad --objective
@@ -103,8 +103,9 @@ Runner add_search(CLI::App& app, const GlobalOptions&) {
                  "arithmetic of the predictor in the search: auto (bfloat16 where the CPU has it natively) | "
                  "float32 | bfloat16")
       ->check(CLI::IsMember({"auto", "float32", "bfloat16"}));
-  app.add_option("--predictor", a->encoding, "encoding of the predictor that drives the search: arch | quant")
-      ->check(CLI::IsMember({"arch", "quant"}));
+  app.add_option("--predictor", a->encoding,
+                 "predictor that drives the search: auto (best held-out Kendall tau; the default) | arch | quant | cond")
+      ->check(CLI::IsMember({"auto", "arch", "quant", "cond"}));
   app.add_flag("--multi-objective", a->multi_objective, "NSGA-II selection on (accuracy, objective cost)");
   app.add_option("--top", a->top, "best candidates measured on validation and test (default 5)");
   app.add_option("--latency-table", a->latency_table,

@@ -164,16 +164,18 @@ AccuracySet measure_accuracy_set(const train::Experiment& e, const SearchOptions
   return a;
 }
 
-// ---- step 4: predictors (both encodings; the configured one drives the search) ---------------------------
+// ---- step 4: predictors (every encoding; the configured one, or the best ranking one, drives the search) --
 struct Predictors {
   util::Json reports = util::Json::object();
   std::unique_ptr<AccuracyPredictor> used;
+  std::string used_name;
 };
 
 Predictors train_predictors(const space::Space& space, const SearchOptions& o, uint64_t seed,
                             const AccuracySet& a, const std::string& out_dir) {
   Predictors out;
-  for (Encoding enc : {Encoding::kArch, Encoding::kQuant}) {
+  double best_tau = -2;
+  for (Encoding enc : all_encodings()) {
     PredictorOptions po = o.predictor;
     po.encoding = enc;
     po.seed = seed;
@@ -182,13 +184,20 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
     p->save(out_dir + "/predictor-" + encoding_name(enc));
     out.reports[encoding_name(enc)] = rep.to_json();
     std::printf(
-        "predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, Kendall tau "
-        "%.3f%s\n",
+        "predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, Kendall tau %.3f\n",
         encoding_name(enc).c_str(), p->encoder().size(), static_cast<long long>(rep.train_pairs),
-        static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau,
-        enc == o.predictor.encoding ? "  (used by the search)" : "");
-    if (enc == o.predictor.encoding) out.used = std::move(p);
+        static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau);
+    const bool pick = o.predictor_encoding == "auto" ? rep.kendall_tau > best_tau
+                                                     : o.predictor_encoding == encoding_name(enc);
+    if (pick) {
+      best_tau = rep.kendall_tau;
+      out.used = std::move(p);
+      out.used_name = encoding_name(enc);
+    }
   }
+  OQA_ASSERT(out.used != nullptr, "no predictor for search.predictor.encoding = " + o.predictor_encoding);
+  std::printf("predictor used by the search: %s%s\n", out.used_name.c_str(),
+              o.predictor_encoding == "auto" ? " (best held-out Kendall tau)" : "");
   out.used->set_precision(parse_precision(o.predictor_precision));
   std::printf("predictor precision in the search: %s%s\n", precision_name(out.used->precision()).c_str(),
               out.used->precision() == Precision::kFloat32
@@ -343,7 +352,8 @@ util::Json summary_json(const Searched& s, const Measurements& ms, const Accurac
           {"accuracy_dataset",
            {{"subnets", a.records.size()}, {"val_images", m.val->size()}, {"bn_images", m.bn_images}}},
           {"predictors", p.reports},
-          {"predictor_used", encoding_name(o.predictor.encoding)},
+          {"predictor_used", p.used_name},
+          {"predictor_choice", o.predictor_encoding},
           {"search",
            {{"algorithm", algorithm_name(eo.algorithm)},
             {"population", eo.population},

@@ -1,5 +1,6 @@
 // Predictor encodings of subnets: Once-for-All's one-hot of the architecture genes (resolution, kernel,
-// expand, depth or widths) or EQ-Net's, which adds every searched layer's bit-widths and forms.
+// expand, depth or widths); the same with every searched layer's bit-widths and forms one-hot; or EQ-Net's
+// conditional one (CQAP), with the per-layer bit-widths one-hot and the forms as conditions.
 #pragma once
 
 #include <string>
@@ -11,9 +12,14 @@
 
 namespace oqa::search {
 
-enum class Encoding { kArch, kQuant };
-std::string encoding_name(Encoding e);             // "arch" | "quant"
+// kCond: the architecture and bit-width one-hots, then one column per elastic form (weight granularity,
+// weight symmetry, activation symmetry): the share of the subnet's active searched layers that are
+// per-channel, weight-symmetric, activation-symmetric (one-hot-like 0 / 1 when a subnet's forms are uniform,
+// as EQ-Net samples them).
+enum class Encoding { kArch, kQuant, kCond };
+std::string encoding_name(Encoding e);             // "arch" | "quant" | "cond"
 Encoding parse_encoding(const std::string& name);  // usage error naming the value
+const std::vector<Encoding>& all_encodings();
 
 class Encoder {
  public:
@@ -33,6 +39,12 @@ class Encoder {
   Encoding encoding_;
   size_t size_ = 0;
   std::vector<space::Space::OneHotGene> columns_;  // the genes the encoding keeps and their first column
+  struct Condition {
+    size_t column;
+    int64_t value;              // the coded form counted (per-channel 1, symmetric 1)
+    std::vector<size_t> genes;  // that form's gene in every searched layer
+  };
+  std::vector<Condition> conditions_;  // kCond only
 };
 
 }  // namespace oqa::search

@@ -24,7 +24,7 @@ SearchOptions read_search_options(util::ConfigNode node) {
 
   auto p = node.child("predictor");
   auto& po = s.predictor;
-  po.encoding = parse_encoding(p.get_choice("encoding", encoding_name(po.encoding), {"arch", "quant"}));
+  s.predictor_encoding = p.get_choice("encoding", s.predictor_encoding, {"auto", "arch", "quant", "cond"});
   po.hidden = p.get_int_range("hidden", po.hidden, 1, 1 << 16);
   po.layers = p.get_int_range("layers", po.layers, 1, 64);
   po.epochs = p.get_int_range("epochs", po.epochs, 1, 1000000);

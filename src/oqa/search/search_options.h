@@ -18,7 +18,10 @@ struct SearchOptions {
   int64_t samples = 1000;  // (subnet, validation top-1) pairs of the accuracy dataset
   int64_t val_images = 0;  // validation images per measurement (0: the whole split)
   int64_t bn_images = -1;  // BN recalibration images per measurement (-1: supernet.bn_recal_images)
-  PredictorOptions predictor;
+  PredictorOptions predictor;  // its encoding is set per trained predictor
+  // The predictor that drives the search: "auto" (of the encodings trained, the one with the best held-out
+  // Kendall tau) or an encoding name ("arch" | "quant" | "cond").
+  std::string predictor_encoding = "auto";
   std::string predictor_precision = "auto";  // "auto" | "float32" | "bfloat16": the search's forward passes
   EvolutionOptions evolution;
   std::string objective = "bitops";  // cost axis of the front and the plot
