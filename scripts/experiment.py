@@ -6,7 +6,8 @@ its summary becomes one JSON record, docs/results/NAME/ARM-sSEED.json: command, 
 seed, every stage's epochs and largest / smallest test top-1, and the focus stage's figures. Regenerate
 docs/results.md afterwards with scripts/results_md.py.
 
-usage: scripts/experiment.py NAME [--arms a,b] [--seeds 1,2] [--oqa build/oqa] [--dry-run]
+usage: scripts/experiment.py NAME [--arms a,b] [--seeds 1,2] [--oqa build/oqa] [--threads N] [--dry-run]
+(an arm's own "seeds" list replaces the experiment's for that arm unless --seeds is given)
 """
 import argparse, datetime, json, os, platform, subprocess, sys, time
 
@@ -111,7 +112,8 @@ def main():
     out_dir = os.path.join(ROOT, "docs", "results", a.name)
     write_atomic(os.path.join(out_dir, "experiment.json"), {k: v for k, v in spec.items()})
     for arm in arms:
-        for seed in seeds:
+        # An arm may name its own seeds (e.g. more seeds of an earlier arm); --seeds overrides both.
+        for seed in seeds if a.seeds else arm.get("seeds", seeds):
             # An arm with "run_of" reads another arm's runs (e.g. the direct baseline stage of the same run).
             run_dir = os.path.join(ROOT, "runs", "experiments", a.name, f"{arm.get('run_of', arm['name'])}-s{seed}")
             result = os.path.join(out_dir, f"{arm['name']}-s{seed}.json")
