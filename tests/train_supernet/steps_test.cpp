@@ -50,6 +50,28 @@ struct StepFixture : ::testing::Test {
     net->set_active(s);
     return net->forward(batch.images);
   }
+  // The sandwich step composed by hand: CE (with o's smoothing) of the largest subnet, then for every other
+  // one KL to the largest's soft labels plus kd_ce_weight x CE, and after each subnet's forward wdr_weight x
+  // the WDR loss of the weights that forward quantized; `wdr` gets the sum of those WDR terms.
+  torch::Tensor sandwich_reference(const train::DistillOptions& o, double& wdr) {
+    auto own_wdr = [&]() -> torch::Tensor {
+      if (o.wdr_weight <= 0) return torch::zeros({});
+      const torch::Tensor w = o.wdr_weight * train::wdr_loss(train::wdr_weights(*net));
+      wdr += w.item<double>();
+      return w;
+    };
+    const torch::Tensor big = logits(subnets[0]);
+    torch::Tensor total =
+        F::cross_entropy(big, batch.labels, F::CrossEntropyFuncOptions().label_smoothing(o.label_smoothing)) +
+        own_wdr();
+    const torch::Tensor teacher = F::softmax(big.detach(), 1);
+    for (size_t i = 1; i < subnets.size(); ++i) {
+      const torch::Tensor s = logits(subnets[i]);
+      total = total + F::kl_div(F::log_softmax(s, 1), teacher, F::KLDivFuncOptions().reduction(torch::kBatchMean)) +
+              o.kd_ce_weight * F::cross_entropy(s, batch.labels) + own_wdr();
+    }
+    return total;
+  }
   void expect_same_grads(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
     int nonzero = 0;
     for (const auto& [name, g] : a) {
@@ -72,14 +94,8 @@ TEST_F(StepFixture, SandwichAccumulatesCeOfLargestAndKdOfTheOthers) {
   auto ours = grads();
 
   zero();
-  auto teacher_logits = logits(subnets[0]);
-  auto total = F::cross_entropy(teacher_logits, batch.labels, F::CrossEntropyFuncOptions().label_smoothing(0.1));
-  auto teacher = F::softmax(teacher_logits.detach(), 1);
-  for (size_t i = 1; i < subnets.size(); ++i) {
-    auto s = logits(subnets[i]);
-    total = total + F::kl_div(F::log_softmax(s, 1), teacher, F::KLDivFuncOptions().reduction(torch::kBatchMean)) +
-            0.5 * F::cross_entropy(s, batch.labels);
-  }
+  double wdr = 0;
+  const torch::Tensor total = sandwich_reference(o, wdr);
   total.backward();
   expect_same_grads(ours, grads());
   EXPECT_NEAR(r.loss, total.item<double>(), 1e-4 * (1 + std::abs(total.item<double>())));
@@ -169,16 +185,8 @@ TEST_F(StepFixture, WdrTermOfEverySandwichSubnetOnItsOwnWeights) {
   auto r = train::sandwich_step(*net, batch, subnets, o);
   auto ours = grads();
   zero();
-  const torch::Tensor big = logits(subnets[0]);
-  torch::Tensor total = F::cross_entropy(big, batch.labels) + 0.5 * train::wdr_loss(train::wdr_weights(*net));
-  const torch::Tensor teacher = torch::softmax(big.detach(), 1);
-  double wdr = (total - F::cross_entropy(big, batch.labels)).item<double>();
-  for (size_t i = 1; i < subnets.size(); ++i) {
-    const torch::Tensor l = logits(subnets[i]);
-    const torch::Tensor w = 0.5 * train::wdr_loss(train::wdr_weights(*net));
-    wdr += w.item<double>();
-    total = total + F::kl_div(F::log_softmax(l, 1), teacher, F::KLDivFuncOptions().reduction(torch::kBatchMean)) + w;
-  }
+  double wdr = 0;
+  const torch::Tensor total = sandwich_reference(o, wdr);
   total.backward();
   expect_same_grads(ours, grads());
   EXPECT_NEAR(r.metrics["wdr"].get<double>(), wdr, 1e-5 * (1 + wdr));

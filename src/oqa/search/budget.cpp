@@ -65,6 +65,17 @@ std::string Budget::to_string() const {
   return metric_name(metric) + "<=" + format_scaled(limit);
 }
 
+namespace {
+
+// True when all of digits is one number (strtod's syntax), which is then in v.
+bool whole_number(const std::string& digits, double& v) {
+  char* end = nullptr;
+  v = std::strtod(digits.c_str(), &end);
+  return !digits.empty() && end == digits.c_str() + digits.size();
+}
+
+}  // namespace
+
 double parse_scaled(const std::string& text, const std::string& what) {
   if (text.empty()) throw util::usage_error(what + " has no value").value(text);
   double scale = 1;
@@ -75,9 +86,8 @@ double parse_scaled(const std::string& text, const std::string& what) {
     case 'G': case 'g': scale = 1e9; digits.pop_back(); break;
     default: break;
   }
-  char* end = nullptr;
-  const double v = std::strtod(digits.c_str(), &end);
-  if (digits.empty() || end != digits.c_str() + digits.size() || !(v > 0) || !std::isfinite(v))
+  double v = 0;
+  if (!whole_number(digits, v) || !(v > 0) || !std::isfinite(v))
     throw util::usage_error(what + " must be a positive number (suffix K, M or G allowed)").value(text);
   return v * scale;
 }
@@ -90,10 +100,8 @@ Budget parse_budget(const std::string& text) {
   b.metric = parse_metric(text.substr(0, eq));
   const std::string value = text.substr(eq + 1);
   if (!value.empty() && value.back() == '%') {
-    char* end = nullptr;
-    const std::string digits = value.substr(0, value.size() - 1);
-    const double v = std::strtod(digits.c_str(), &end);
-    if (digits.empty() || end != digits.c_str() + digits.size() || !(v >= 0) || v > 100)
+    double v = 0;
+    if (!whole_number(value.substr(0, value.size() - 1), v) || !(v >= 0) || v > 100)
       throw util::usage_error("budget " + text.substr(0, eq) +
                               " as a share of the way from the smallest subnet to the largest must be in 0..100%")
           .value(text);

@@ -48,7 +48,7 @@ Encoder::Encoder(const space::Space& space, Encoding encoding) : space_(space), 
   }
   if (encoding != Encoding::kCond) return;
   for (const char* form : {"quant.weight_granularity[", "quant.weight_symmetric[", "quant.act_symmetric["}) {
-    Condition c{size_, 1, {}};
+    Condition c{size_, {}};
     bool elastic = false;
     for (size_t g = 0; g < genes.size(); ++g)
       if (genes[g].field.rfind(form, 0) == 0) {
@@ -70,7 +70,7 @@ void Encoder::encode_into(const std::vector<int64_t>& values, std::vector<unsign
     for (size_t g : c.genes) {
       if (!space_.gene_active(g, blocks)) continue;
       ++active;
-      with += values[g] == c.value;
+      with += values[g] == 1;  // coded forms: per-channel 1, symmetric 1
     }
     row[c.column] = active > 0 ? static_cast<float>(with) / static_cast<float>(active) : 0.0f;
   }

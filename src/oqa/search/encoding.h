@@ -41,8 +41,7 @@ class Encoder {
   std::vector<space::Space::OneHotGene> columns_;  // the genes the encoding keeps and their first column
   struct Condition {
     size_t column;
-    int64_t value;              // the coded form counted (per-channel 1, symmetric 1)
-    std::vector<size_t> genes;  // that form's gene in every searched layer
+    std::vector<size_t> genes;  // that form's gene in every searched layer (counted where coded 1)
   };
   std::vector<Condition> conditions_;  // kCond only
 };

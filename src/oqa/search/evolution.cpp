@@ -297,13 +297,19 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
   };
 }
 
+namespace {
+
+// The costs of subnet with the stage's fixed genes (its quantization) applied.
+Costs costs_at_stage(const SearchProblem& p, const space::Subnet& subnet) {
+  std::vector<int64_t> values = p.space->gene_values(subnet);
+  fix_genes(p, values);
+  return p.costs(p.space->from_gene_values(values));
+}
+
+}  // namespace
+
 void resolve_budgets(SearchProblem& p) {
-  auto costs_at_stage = [&](const space::Subnet& s) {
-    std::vector<int64_t> values = p.space->gene_values(s);
-    fix_genes(p, values);
-    return p.costs(p.space->from_gene_values(values));
-  };
-  const Costs lo = costs_at_stage(p.space->smallest()), hi = costs_at_stage(p.space->largest());
+  const Costs lo = costs_at_stage(p, p.space->smallest()), hi = costs_at_stage(p, p.space->largest());
   for (Budget& b : p.budgets)
     if (b.fraction >= 0) {
       const double from = lo.get(b.metric), to = hi.get(b.metric);
@@ -313,9 +319,7 @@ void resolve_budgets(SearchProblem& p) {
 }
 
 void check_budgets(const SearchProblem& p) {
-  std::vector<int64_t> values = p.space->gene_values(p.space->smallest());
-  fix_genes(p, values);
-  const Costs c = p.costs(p.space->from_gene_values(values));
+  const Costs c = costs_at_stage(p, p.space->smallest());
   for (const Budget& b : p.budgets) {
     OQA_ASSERT(b.fraction < 0 || b.limit > 0, "budget " + b.to_string() + " used before resolve_budgets");
     if (b.admits(c)) continue;

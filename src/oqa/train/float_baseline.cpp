@@ -11,6 +11,7 @@
 #include "oqa/train/checkpoint.h"
 #include "oqa/train/evaluate.h"
 #include "oqa/train/loop.h"
+#include "oqa/train/subnet_eval.h"
 #include "oqa/util/config.h"
 
 namespace oqa::train {
@@ -27,11 +28,7 @@ nlohmann::json run_float_baseline(const Experiment& e, const std::string& run_di
   auto optimizer = make_optimizer(*model, e.train.optimizer);
 
   data::Loader train_loader(splits.train, this_rank_shard(e.loader));
-  data::LoaderOptions eval_opts = e.loader;
-  eval_opts.batch_size = e.train.eval_batch_size;
-  eval_opts.shuffle = false;
-  eval_opts.drop_last = false;
-  eval_opts.transform = data::without_augmentation(eval_opts.transform);
+  const data::LoaderOptions eval_opts = eval_loader_options(e.loader, e.train.eval_batch_size);
 
   const int64_t per_epoch = train_loader.batches_per_epoch();
   ScheduleOptions sched;
