@@ -7,6 +7,7 @@
 
 #include "oqa/cost/cost.h"
 #include "oqa/search/encoding.h"
+#include "oqa/pipeline/search_run.h"
 #include "oqa/search/evolution.h"
 #include "oqa/search/pareto.h"
 #include "oqa/util/error.h"
@@ -44,15 +45,7 @@ struct Fixture {
       for (const auto& s : v) out.push_back(score(s));
       return out;
     };
-    p.costs = [this](const space::Subnet& s) {
-      const cost::CostSummary c = cost::count(*space, s);
-      search::Costs out;
-      out.macs = c.macs;
-      out.bitops = c.bitops;
-      out.bytes = c.bytes;
-      out.params = c.params;
-      return out;
-    };
+    p.costs = [this](const space::Subnet& s) { return pipeline::subnet_costs(*space, s); };
     p.budgets = {{search::Metric::kMacs, macs_limit}};
     p.objective = search::Metric::kMacs;
     p.stage = "w4a4";

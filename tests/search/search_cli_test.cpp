@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "oqa/cost/cost.h"
 #include "oqa/search/budget.h"
@@ -16,14 +17,15 @@ using namespace oqa;
 
 namespace {
 
-// One tiny run (float then w4a4), trained once for every test of this file.
+// One tiny run (float, w4a4, then half an epoch of mixed precision), trained once for every test of this file.
 class SearchCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TestDir;
     nlohmann::json config = test::tiny_config();
     config["supernet"]["stages"] = nlohmann::json::parse(
-        R"([{"quant": "float", "epochs": 1, "lr": 0.05}, {"quant": "w4a4", "epochs": 1, "lr": 0.02}])");
+        R"([{"quant": "float", "epochs": 1, "lr": 0.05}, {"quant": "w4a4", "epochs": 1, "lr": 0.02},
+            {"quant": "mixed", "epochs": 0.5, "lr": 0.02}])");
     run_ = (dir_->path / "run").string();
     test::run_pipeline(config, run_);
     space_ = test::experiment_of(config).space;
@@ -127,4 +129,45 @@ TEST_F(SearchCli, BadBudgetsAreOneClearLine) {
   out.clear();
   EXPECT_EQ(search("--budget macs=lots", out), 2) << out;
   EXPECT_NE(out.find("lots"), std::string::npos) << out;
+}
+
+TEST_F(SearchCli, EverySubnetReturnedHonoursTheHardwareProfile) {
+  std::string out;
+  const std::string profile = R"({"weight_bits": [2, 3], "act_bits": 3})";
+  ASSERT_EQ(test::run_command(std::string(OQA_BINARY) + " --threads 1 --quiet search --run " + run_ +
+                                  " --stage mixed --samples 12 --population 8 --generations 4 --top 2 --no-plot "
+                                  "--profile '" + profile + "'",
+                              out),
+            0)
+      << out;
+  const std::string dir = run_ + "/search/mixed";
+  const util::Json s = util::read_json(dir + "/search.json");
+  EXPECT_EQ(s["profile"], nlohmann::json::parse(R"({"weight_bits": [2, 3], "act_bits": [3]})"));
+  std::vector<util::Json> subnets = {util::read_json(dir + "/best.json"), s["best"]["subnet"],
+                                     s["random_search"]["best"]["subnet"]};
+  for (const auto& m : s["top"]) subnets.push_back(m["subnet"]);
+  for (const auto& m : util::read_json(dir + "/pareto.json")["front"]) subnets.push_back(m["subnet"]);
+  std::set<int> weight_bits;
+  for (const auto& j : subnets) {
+    const space::Subnet sub = space_->parse(j, "returned subnet");
+    for (const auto& q : sub.quant) {
+      EXPECT_TRUE(q.weight_bits == 2 || q.weight_bits == 3) << j.dump();
+      EXPECT_EQ(q.act_bits, 3) << j.dump();
+      weight_bits.insert(q.weight_bits);
+    }
+  }
+  EXPECT_EQ(weight_bits.size(), 2u) << "both allowed weight bit-widths appear";
+}
+
+TEST_F(SearchCli, AProfileNoSubnetOfTheStageMeetsFailsAtOnce) {
+  std::string out;
+  EXPECT_EQ(search("--profile '{\"weight_bits\": 2}'", out), 2) << out;
+  EXPECT_NE(out.find("stage w4a4 fixes it at 4"), std::string::npos) << out;
+  EXPECT_EQ(out.find("accuracy dataset"), std::string::npos) << "fails before measuring anything";
+  out.clear();
+  EXPECT_EQ(search("--profile '{\"act_bits\": 8}'", out), 2) << out;
+  EXPECT_NE(out.find("profile.act_bits"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(search("--profile '{\"act_bitz\": 8}'", out), 3) << out;
+  EXPECT_NE(out.find("did you mean 'act_bits'"), std::string::npos) << out;
 }

@@ -6,6 +6,7 @@
 
 #include "oqa/cli/commands.h"
 #include "oqa/search/budget.h"
+#include "oqa/search/profile.h"
 #include "oqa/pipeline/run_config.h"
 #include "oqa/pipeline/search_run.h"
 #include "oqa/train/run_reader.h"
@@ -16,7 +17,7 @@ namespace oqa::cli {
 namespace {
 
 struct SearchArgs {
-  std::string run, stage, latency_table, out, algorithm, objective, encoding, precision;
+  std::string run, stage, latency_table, out, algorithm, objective, encoding, precision, profile;
   std::vector<std::string> budgets;
   int64_t samples = -1, val_images = -1, bn_images = -2, population = -1, generations = -1, top = -1;
   bool multi_objective = false, no_plot = false, json = false;
@@ -48,6 +49,7 @@ int run_search(const SearchArgs& a) {
   if (!a.encoding.empty()) o.predictor_encoding = a.encoding;
   if (!a.precision.empty()) o.predictor_precision = a.precision;
   if (a.multi_objective) o.evolution.multi_objective = true;
+  if (!a.profile.empty()) o.profile = search::parse_profile_arg(a.profile);
   search::parse_metric(o.objective);  // fail early on a bad --objective
   for (const auto& b : a.budgets.empty() ? o.budgets : a.budgets)
     req.budgets.push_back(search::parse_budget(b));
@@ -62,8 +64,9 @@ int run_search(const SearchArgs& a) {
   }
   std::string budgets;
   for (const auto& b : s["budgets"]) budgets += (budgets.empty() ? "" : ", ") + b.get<std::string>();
-  std::printf("\nsearch on %s, stage %s, budgets: %s\n", a.run.c_str(), s["stage"].get<std::string>().c_str(),
-              budgets.empty() ? "none" : budgets.c_str());
+  std::printf("\nsearch on %s, stage %s, budgets: %s%s\n", a.run.c_str(), s["stage"].get<std::string>().c_str(),
+              budgets.empty() ? "none" : budgets.c_str(),
+              s["profile"].empty() ? "" : (", profile " + s["profile"].dump()).c_str());
   std::printf("%-22s %9s %9s %9s %10s %10s %10s %6s %6s\n", "subnet", "predicted", "val", "test", "MACs",
               "BitOPs", "bytes", "wbits", "abits");
   print_row("chosen (search)", s["best"]);
@@ -106,6 +109,10 @@ Runner add_search(CLI::App& app, const GlobalOptions&) {
   app.add_option("--predictor", a->encoding,
                  "predictor that drives the search: auto (best held-out Kendall tau; the default) | arch | quant | cond")
       ->check(CLI::IsMember({"auto", "arch", "quant", "cond"}));
+  app.add_option("--profile", a->profile,
+                 "forms the target runs, as inline JSON or a JSON file, e.g. '{\"weight_bits\": [2, 3, 4], "
+                 "\"act_bits\": 8, \"weight_granularity\": \"per_tensor\"}': every subnet returned uses only "
+                 "these in its searched layers (default: the config's search.profile)");
   app.add_flag("--multi-objective", a->multi_objective, "NSGA-II selection on (accuracy, objective cost)");
   app.add_option("--top", a->top, "best candidates measured on validation and test (default 5)");
   app.add_option("--latency-table", a->latency_table,

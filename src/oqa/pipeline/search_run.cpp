@@ -86,19 +86,11 @@ std::optional<cost::LatencyTable> load_latency_table(const SearchRequest& req, M
   return cost::LatencyTable::load(req.latency_table);
 }
 
-// A subnet's costs: totals over every layer, average bit-widths over the quantized ones, predicted latency.
+// A subnet's costs (subnet_costs) with the predicted latency when a table is given.
 std::function<Costs(const space::Subnet&)> cost_function(const space::Space& space, space::Supernet& net,
                                                          const std::optional<cost::LatencyTable>& table) {
   return [&space, &net, &table](const space::Subnet& s) {
-    const cost::CostSummary a = cost::count_totals(space, s);
-    const cost::CostSummary b = cost::count_totals(space, s, cost::CostOptions{cost::FloatLayers::kExclude});
-    Costs c;
-    c.macs = a.macs;
-    c.bitops = a.bitops;
-    c.bytes = a.bytes;
-    c.params = a.params;
-    c.avg_weight_bits = b.avg_weight_bits;
-    c.avg_act_bits = b.avg_act_bits;
+    Costs c = subnet_costs(space, s);
     if (table) c.latency_ms = table->predict(space::extract_static(net, s));
     return c;
   };
@@ -348,6 +340,7 @@ util::Json summary_json(const Searched& s, const Measurements& ms, const Accurac
   return {{"run", run_dir},
           {"stage", stage},
           {"budgets", budget_list(req)},
+          {"profile", o.profile.to_json()},
           {"objective", metric_name(objective)},
           {"accuracy_dataset",
            {{"subnets", a.records.size()}, {"val_images", m.val->size()}, {"bn_images", m.bn_images}}},
@@ -397,6 +390,19 @@ util::Json plot_search(const Searched& s, const Measurements& ms, const Accuracy
 
 }  // namespace
 
+Costs subnet_costs(const space::Space& space, const space::Subnet& subnet) {
+  const cost::CostSummary a = cost::count_totals(space, subnet);
+  const cost::CostSummary b = cost::count_totals(space, subnet, cost::CostOptions{cost::FloatLayers::kExclude});
+  Costs c;
+  c.macs = a.macs;
+  c.bitops = a.bitops;
+  c.bytes = a.bytes;
+  c.params = a.params;
+  c.avg_weight_bits = b.avg_weight_bits;
+  c.avg_act_bits = b.avg_act_bits;
+  return c;
+}
+
 util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const SearchRequest& request) {
   SearchRequest req = request;  // its budgets resolved at the stage below
   const train::Experiment& e = run.experiment;
@@ -413,13 +419,15 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   SearchProblem problem;
   problem.space = &space;
   problem.fixed_genes = stage_fixed_genes(space, quant);
+  problem.domains = profile_domains(space, o.profile);  // a profile no subnet meets fails here
   problem.costs = costs_of;
   problem.budgets = req.budgets;
   problem.objective = objective;
   problem.stage = stage;
   resolve_budgets(problem);  // shares of the largest subnet's cost become limits at this stage
   req.budgets = problem.budgets;
-  check_budgets(problem);  // before any measurement: an impossible budget fails at once
+  check_domains(problem);  // before any measurement: an impossible profile or budget fails at once
+  check_budgets(problem);
 
   const Measurement m = open_measurement(e, *run.net, o, run_dir);
   const AccuracySet a = measure_accuracy_set(e, o, m, normalize, run_dir, stage, out_dir);

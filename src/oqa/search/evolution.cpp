@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iterator>
 #include <numeric>
+#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,8 +33,24 @@ uint64_t gene_key(const space::Space& space, const std::vector<int64_t>& values,
   return h ^ (h >> 31);
 }
 
-// SearchProblem::fixed_genes set in gene values.
-void fix_genes(const SearchProblem& p, std::vector<int64_t>& values) {
+bool in_domain(const GeneDomain& d, int64_t v) {
+  return std::find(d.values.begin(), d.values.end(), v) != d.values.end();
+}
+
+// Gene values brought inside SearchProblem::domains (a value outside redrawn uniformly from rng, or without
+// rng the nearest allowed value: the smallest and largest subnets within the domains), then its fixed genes set.
+void fix_genes(const SearchProblem& p, std::vector<int64_t>& values, std::mt19937_64* rng = nullptr) {
+  for (const GeneDomain& d : p.domains) {
+    int64_t& v = values.at(d.gene);
+    if (in_domain(d, v)) continue;
+    if (rng) {
+      v = d.values[std::uniform_int_distribution<size_t>(0, d.values.size() - 1)(*rng)];
+    } else {
+      const int64_t from = v;
+      v = *std::min_element(d.values.begin(), d.values.end(),
+                            [&](int64_t a, int64_t b) { return std::abs(a - from) < std::abs(b - from); });
+    }
+  }
   for (const auto& [i, v] : p.fixed_genes) values.at(i) = v;
 }
 
@@ -52,29 +70,32 @@ std::vector<Candidate> front_of(const std::vector<Candidate>& cands, Metric obje
 // accuracy-cost front of everything scored.
 class Evaluator {
  public:
-  Evaluator(const SearchProblem& p, SearchResult& r) : p_(p), r_(r), space_(*p.space) {
+  Evaluator(const SearchProblem& p, SearchResult& r, std::mt19937_64& rng)
+      : p_(p), r_(r), space_(*p.space), rng_(rng) {
     std::vector<unsigned char> fixed(space_.genes().size(), 0);
     for (const auto& [i, v] : p.fixed_genes) {
       OQA_ASSERT(i < fixed.size(), "search: fixed gene index out of range");
       fixed[i] = 1;
     }
+    for (const GeneDomain& d : p.domains) {
+      OQA_ASSERT(d.gene < fixed.size() && !d.values.empty(), "search: bad gene domain");
+      if (d.values.size() == 1) fixed[d.gene] = 1;  // nothing to vary: mutation leaves it alone
+    }
     for (size_t i = 0; i < fixed.size(); ++i)
       if (!fixed[i]) free_.push_back(i);
   }
 
-  // The genes mutation and crossover change (the ones SearchProblem::fixed_genes leaves free).
+  // The genes mutation and crossover change (the ones SearchProblem::fixed_genes and one-value domains
+  // leave free).
   const std::vector<size_t>& free_genes() const { return free_; }
 
-  // A candidate for a valid subnet, its fixed genes set.
-  Candidate make(const space::Subnet& s) {
-    std::vector<int64_t> values = space_.gene_values(s);
-    fix_genes(p_, values);
-    return from_genes(std::move(values));
-  }
+  // A candidate for a valid subnet, inside the domains and with its fixed genes set.
+  Candidate make(const space::Subnet& s) { return from_genes(space_.gene_values(s)); }
 
-  // A candidate for valid gene values whose fixed genes hold (mutation and crossover of candidates keep
-  // them: they change the free genes only). No subnet is built.
+  // A candidate for valid gene values (mutation and crossover of candidates keep the fixed genes: they change
+  // the free genes only; a mutated value outside its domain is redrawn inside). No subnet is built.
   Candidate from_genes(std::vector<int64_t> values) {
+    fix_genes(p_, values, &rng_);
     Candidate c;
     c.genes = std::move(values);
     space_.block_activity_into(c.genes, blocks_);
@@ -165,6 +186,7 @@ class Evaluator {
   const SearchProblem& p_;
   SearchResult& r_;
   const space::Space& space_;
+  std::mt19937_64& rng_;  // redraws of values outside a domain
   std::unordered_map<uint64_t, Costs> cost_cache_;
   std::unordered_map<uint64_t, double> score_cache_;
   std::vector<Candidate> archive_;
@@ -318,6 +340,21 @@ void resolve_budgets(SearchProblem& p) {
     }
 }
 
+void check_domains(const SearchProblem& p) {
+  for (const GeneDomain& d : p.domains)
+    for (const auto& [i, v] : p.fixed_genes)
+      if (i == d.gene && !in_domain(d, v)) {
+        const space::Gene& g = p.space->genes().at(i);
+        std::string allowed;
+        for (int64_t a : d.values) allowed += (allowed.empty() ? "" : ", ") + space::gene_value_text(g, a);
+        throw util::usage_error("the profile allows the " + g.label + " only " + allowed + ", but stage " +
+                                p.stage + " fixes it at " + space::gene_value_text(g, v) +
+                                "; search a stage the profile admits (e.g. a mixed one)")
+            .field("profile")
+            .value(g.field);
+      }
+}
+
 void check_budgets(const SearchProblem& p) {
   const Costs c = costs_at_stage(p, p.space->smallest());
   for (const Budget& b : p.budgets) {
@@ -335,12 +372,13 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
                     const std::function<void(int64_t, const Candidate&)>& on_generation) {
   if (o.algorithm == Algorithm::kRandom) return random_search(p, o.population * (o.generations + 1), o.seed);
   check_options(o);
+  check_domains(p);
   check_budgets(p);
   const auto start = std::chrono::steady_clock::now();
   SearchResult r;
-  Evaluator ev(p, r);
-  const space::Space& space = *p.space;
   std::mt19937_64 rng(o.seed);
+  Evaluator ev(p, r, rng);
+  const space::Space& space = *p.space;
   auto pick = [&](const std::vector<Candidate>& v) -> const Candidate& {
     return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
   };
@@ -418,11 +456,12 @@ SearchResult evolve(const SearchProblem& p, const EvolutionOptions& o,
 }
 
 SearchResult random_search(const SearchProblem& p, int64_t evaluations, uint64_t seed) {
+  check_domains(p);
   check_budgets(p);
   const auto start = std::chrono::steady_clock::now();
   SearchResult r;
-  Evaluator ev(p, r);
   std::mt19937_64 rng(seed);
+  Evaluator ev(p, r, rng);
   std::vector<Candidate> all;
   for (int64_t i = 0; i < std::max<int64_t>(1, evaluations); ++i)
     all.push_back(ev.draw([&] { return ev.make(p.space->sample(rng)); }, 10000));

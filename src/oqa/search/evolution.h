@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "oqa/search/budget.h"
+#include "oqa/search/profile.h"
 #include "oqa/space/space.h"
 
 namespace oqa::search {
@@ -29,6 +30,9 @@ struct SearchProblem {
   // Genes held at a value in every candidate (e.g. the quantization genes at a stage's uniform bit-width,
   // stage_fixed_genes): set in every sampled, mutated or crossed subnet; the search varies only the others.
   std::vector<std::pair<size_t, int64_t>> fixed_genes;
+  // Genes restricted to some of their choices (a hardware profile, profile_domains): every sampled or mutated
+  // value outside its domain is redrawn uniformly from it, so every candidate lies inside.
+  std::vector<GeneDomain> domains;
   // Batched scores of subnets (higher is better). Equal networks (same canonical genes) are scored once.
   std::function<std::vector<double>(const std::vector<space::Subnet>&)> score;
   // Optional, the fast path: the same scores from gene values (a predictor encodes them without building
@@ -85,8 +89,12 @@ std::vector<std::pair<size_t, int64_t>> stage_fixed_genes(const space::Space& sp
 // that share of the way to the largest's.
 void resolve_budgets(SearchProblem& problem);
 
+// Throws a usage error when a gene's domain excludes the value a stage fixes it at (a 4-bit-only profile at
+// stage w2a2), naming the profile key, the gene and the stage.
+void check_domains(const SearchProblem& problem);
+
 // Throws a usage error when a budget is below the smallest achievable value (the smallest subnet's cost at
-// the stage), naming the budget and that value.
+// the stage within the domains), naming the budget and that value.
 void check_budgets(const SearchProblem& problem);
 
 // on_generation(generation, best so far) after each generation (for progress output).

@@ -26,6 +26,7 @@ struct SearchOptions {
   EvolutionOptions evolution;
   std::string objective = "bitops";  // cost axis of the front and the plot
   std::vector<std::string> budgets;  // default budgets, "KIND=VALUE"
+  HardwareProfile profile;           // forms the target runs (empty: every form of the space)
   int64_t top = 5;           // best candidates measured on validation (the best of them wins) and test
   int64_t front_points = 8;  // front candidates measured for the plot
 };
