@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "oqa/train/gpg.h"
 #include "oqa/train/sandwich.h"
@@ -193,6 +195,31 @@ TEST_F(StepFixture, WdrTermOfEverySandwichSubnetOnItsOwnWeights) {
   EXPECT_NEAR(r.loss, total.item<double>(), 1e-4 * (1 + std::abs(total.item<double>())));
 }
 
+// Every quantized step logs the shape of the largest subnet's quantized weights, with WDR off too: the mean
+// over its searched layers (not the stem) of the kurtosis and |skewness|, composed here from the moments.
+TEST_F(StepFixture, StepsLogTheKurtosisAndSkewnessOfTheLargestSubnetsWeights) {
+  zero();
+  const auto r = train::sandwich_step(*net, batch, subnets, train::DistillOptions{});
+  logits(subnets[0]);
+  const std::vector<torch::Tensor> w = train::wdr_weights(*net);
+  ASSERT_GT(w.size(), 5u);
+  double k = 0, s = 0;
+  for (const auto& t : w) {
+    const torch::Tensor x = t.detach().to(torch::kDouble).flatten();
+    const torch::Tensor z = (x - x.mean()) / (x - x.mean()).pow(2).mean().sqrt();
+    k += z.pow(4).mean().item<double>();
+    s += std::abs(z.pow(3).mean().item<double>());
+  }
+  k /= static_cast<double>(w.size());
+  s /= static_cast<double>(w.size());
+  EXPECT_NEAR(r.metrics["weight_kurtosis"].get<double>(), k, 1e-4 * k);
+  EXPECT_NEAR(r.metrics["weight_abs_skewness"].get<double>(), s, 1e-4 * (1 + s));
+  EXPECT_FALSE(r.metrics.contains("wdr"));
+  net->set_active(space::sandwich_subnets(*net->space_ptr(), "float", 0, 1).front());
+  const auto f = train::sandwich_step(*net, batch, {net->active()}, train::DistillOptions{});
+  EXPECT_FALSE(f.metrics.contains("weight_kurtosis")) << "a float subnet quantizes no weight";
+}
+
 TEST(SubnetSampler, LargestRandomSmallestAtTheStageQuantAndSeeded) {
   train::Experiment e = test::experiment_of(test::tiny_config());
   const auto& space = *e.space;
@@ -213,4 +240,34 @@ TEST(SubnetSampler, LargestRandomSmallestAtTheStageQuantAndSeeded) {
     for (const auto& s : space::sandwich_subnets(space, "mixed", 2, seed))
       for (const auto& q : s.quant) bits.insert(q.weight_bits);
   EXPECT_GE(bits.size(), 2u);
+}
+
+// EQ-Net's sandwich in a mixed stage: the largest keeps the highest bits and the smallest the lowest, and
+// both draw their forms (over seeds every form appears at both ends); a uniform stage keeps default forms.
+TEST(SubnetSampler, MixedStageDrawsTheFormsOfTheHighestAndLowestBitSubnets) {
+  train::Experiment e = test::experiment_of(test::tiny_forms_config());
+  const auto& space = *e.space;
+  std::set<std::tuple<int, bool, bool>> forms_high, forms_low;
+  for (uint64_t seed = 0; seed < 16; ++seed) {
+    const auto s = space::sandwich_subnets(space, "mixed", 1, seed);
+    ASSERT_EQ(s.size(), 3u);
+    for (size_t l = 0; l < s.front().quant.size(); ++l) {
+      const space::LayerQuant &hi = s.front().quant[l], &lo = s.back().quant[l];
+      EXPECT_EQ(hi.weight_bits, 4);
+      EXPECT_EQ(hi.act_bits, 4);
+      EXPECT_EQ(lo.weight_bits, 2);
+      EXPECT_EQ(lo.act_bits, 2);
+      forms_high.insert({static_cast<int>(hi.weight_granularity), hi.weight_symmetric, hi.act_symmetric});
+      forms_low.insert({static_cast<int>(lo.weight_granularity), lo.weight_symmetric, lo.act_symmetric});
+    }
+  }
+  EXPECT_EQ(forms_high.size(), 8u);
+  EXPECT_EQ(forms_low.size(), 8u);
+  for (const auto& s : space::sandwich_subnets(space, "w3a3", 1, 5))
+    for (const auto& q : s.quant) {
+      EXPECT_EQ(q.weight_granularity, space.largest().quant[0].weight_granularity);
+      EXPECT_TRUE(q.weight_symmetric);
+      EXPECT_TRUE(q.act_symmetric);
+    }
+  EXPECT_EQ(space::sandwich_subnets(space, "w3a3", 1, 5).front(), space.with_quant(space.largest(), "w3a3"));
 }

@@ -41,6 +41,15 @@ inline nlohmann::json tiny_config() {
   })");
 }
 
+// The tiny config with every form elastic: both weight granularities, both symmetries of weights and inputs.
+inline nlohmann::json tiny_forms_config() {
+  nlohmann::json c = tiny_config();
+  c["space"]["quant"]["weight_granularity"] = {"per_tensor", "per_channel"};
+  c["space"]["quant"]["weight_symmetric"] = {true, false};
+  c["space"]["quant"]["act_symmetric"] = {true, false};
+  return c;
+}
+
 inline train::Experiment experiment_of(const nlohmann::json& config) {
   util::Config c = util::Config::from_json(config, "test-config");
   return train::read_experiment(c);

@@ -1,6 +1,8 @@
 // One subnet's forward/backward and the common end of a distillation step.
 #include "oqa/train/subnet_pass.h"
 
+#include <cmath>
+
 #include "oqa/train/wdr_loss.h"
 #include "oqa/util/error.h"
 
@@ -14,9 +16,19 @@ SubnetPass run_subnet(space::Supernet& net, const space::Subnet& subnet, const t
   SubnetPass p;
   p.loss = loss.item<double>();
   torch::Tensor total = loss;
-  if (wdr_weight > 0) {
-    const std::vector<torch::Tensor> weights = wdr_weights(net);
-    if (!weights.empty()) {
+  const std::vector<torch::Tensor> weights = wdr_weights(net);
+  if (!weights.empty()) {
+    {
+      torch::NoGradGuard no_grad;
+      double k = 0, s = 0;
+      for (const auto& w : weights) {
+        k += kurtosis(w).item<double>();
+        s += std::abs(skewness(w).item<double>());
+      }
+      p.weight_kurtosis = k / static_cast<double>(weights.size());
+      p.weight_abs_skewness = s / static_cast<double>(weights.size());
+    }
+    if (wdr_weight > 0) {
       const torch::Tensor wdr = wdr_weight * wdr_loss(weights);
       p.wdr = wdr.item<double>();
       total = total + wdr;
@@ -41,6 +53,10 @@ StepResult finish_step(const std::vector<SubnetPass>& passes, const DistillOptio
   r.metrics["loss_smallest"] = passes.back().loss;
   r.metrics["train_top1_largest"] = passes.front().top1;
   r.metrics["train_top1_smallest"] = passes.back().top1;
+  if (!std::isnan(passes.front().weight_kurtosis)) {
+    r.metrics["weight_kurtosis"] = passes.front().weight_kurtosis;
+    r.metrics["weight_abs_skewness"] = passes.front().weight_abs_skewness;
+  }
   return r;
 }
 

@@ -2,6 +2,8 @@
 // step's common end (WDR term, metrics) used by the sandwich and GPG steps.
 #pragma once
 
+#include <cmath>
+
 #include <functional>
 #include <vector>
 
@@ -24,6 +26,10 @@ struct SubnetPass {
   double loss = 0;       // loss(logits), without the WDR term
   double top1 = 0;       // percent of the batch classified right
   double wdr = 0;        // the weighted WDR term included in loss (0 when off or at a float subnet)
+  // Shape of the weights this forward quantized (wdr_weights), whether WDR is on or not: the mean over layers
+  // of their kurtosis and of |skewness|; NaN at a float subnet.
+  double weight_kurtosis = std::nan("");
+  double weight_abs_skewness = std::nan("");
 };
 
 using SubnetLossFn = std::function<torch::Tensor(const torch::Tensor& logits)>;
@@ -34,7 +40,8 @@ SubnetPass run_subnet(space::Supernet& net, const space::Subnet& subnet, const t
                       const torch::Tensor& labels, const SubnetLossFn& loss, double wdr_weight = 0.0);
 
 // The step's total loss and metrics: loss_largest, loss_smallest, train_top1_largest, train_top1_smallest
-// (passes.front() is the largest, passes.back() the smallest) and, when WDR is on, wdr (summed over passes).
+// (passes.front() is the largest, passes.back() the smallest), when WDR is on wdr (summed over passes), and in a
+// quantized stage weight_kurtosis and weight_abs_skewness of the largest subnet's quantized weights.
 StepResult finish_step(const std::vector<SubnetPass>& passes, const DistillOptions& o);
 
 }  // namespace oqa::train
