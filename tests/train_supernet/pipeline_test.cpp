@@ -357,6 +357,47 @@ TEST(Retrain, TrainsOnlyTheFixedSubnetFromTheFloatWeights) {
   EXPECT_EQ(train::retrain_subnet(e, run, o), r);
 }
 
+// --own-quant: the subnet file's own bits and forms are trained (only their step-size entries get values), the
+// folder says "own", the result names the quantization, and WDR is never part of the baseline.
+TEST(Retrain, OwnQuantTrainsTheSubnetsOwnFormOnly) {
+  TestDir dir;
+  nlohmann::json config = test::tiny_forms_config();
+  config["supernet"]["stages"] = nlohmann::json::parse(R"([{"quant": "float", "epochs": 1, "lr": 0.05}])");
+  config["supernet"]["wdr_weight"] = 1.0;
+  const std::string run = (dir.path / "run").string();
+  test::run_pipeline(config, run);
+  const nlohmann::json form = {{"weight_bits", 3}, {"act_bits", 2}, {"weight_granularity", "per_tensor"},
+                               {"weight_symmetric", false}, {"act_symmetric", false}};
+  const std::string file = (dir.path / "w3a2-pt-asym.json").string();
+  util::write_json(file, {{"quant", form}});
+  train::Experiment e = test::experiment_of(config);
+  train::RetrainOptions o;
+  o.subnet = file;
+  o.bits = 0;
+  o.epochs = 1;
+  o.lr = 0.02;
+  const nlohmann::json r = train::retrain_subnet(e, run, o);
+  EXPECT_EQ(r["dir"], run + "/retrain/w3a2-pt-asym-own-e1-lr0.02");
+  EXPECT_EQ(r["quant"], "own");
+  EXPECT_EQ(r["subnet_quant"], form);
+  auto net = test::load_supernet(config, r["dir"].get<std::string>() + "/checkpoints/last.pt");
+  quant::QuantSpec used{3, true, quant::Granularity::kPerTensor, 0, false};
+  quant::QuantSpec other{2, true, quant::Granularity::kPerTensor, 0, true};
+  int searched = 0;
+  const auto& slots = e.space->layer_slots();
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i].searched < 0) continue;
+    ++searched;
+    const auto& q = net->layer_quantizers()[i].second->weight;
+    EXPECT_TRUE(q->is_initialized(used)) << slots[i].name;
+    EXPECT_FALSE(q->has_entry(other) && q->is_initialized(other)) << slots[i].name;
+  }
+  EXPECT_GT(searched, 5);
+  const train::MetricsLog metrics(r["dir"].get<std::string>() + "/metrics.jsonl");
+  ASSERT_FALSE(metrics.records().empty());
+  for (const auto& rec : metrics.records()) EXPECT_FALSE(rec.contains("wdr")) << rec.dump();
+}
+
 // A stage trains at least min_stage_steps optimizer steps (by hand: ceil(300 / 35) = 9 epochs), never fewer
 // than configured, and a 0-epoch stage stays untrained.
 TEST(Pipeline, ShortStagesTrainUpToTheMinimumSteps) {

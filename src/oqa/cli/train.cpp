@@ -32,6 +32,7 @@ struct TrainArgs {
   int64_t epochs = 0;
   bool force = false;
   bool from_scratch = false;  // supernet: float stage + direct baseline only
+  bool own_quant = false;     // retrain: the subnet JSON's own quantization instead of --bits
   int bits = 0;               // supernet: add the direct baseline at this bit-width
   std::string run, subnet;    // retrain: this subnet of this run alone
   double lr = 0;
@@ -56,7 +57,8 @@ int run_retrain(const TrainArgs& a) {
   if (!e.is_supernet()) throw util::usage_error("--subnet needs a supernet run").file(a.run + "/config.json");
   train::RetrainOptions o;
   o.subnet = a.subnet;
-  o.bits = a.bits ? a.bits : 2;
+  if (a.own_quant && a.bits) throw util::usage_error("--own-quant keeps the subnet's quantization: drop --bits");
+  o.bits = a.own_quant ? 0 : a.bits ? a.bits : 2;
   o.epochs = a.epochs;
   o.lr = a.lr;
   o.from_scratch = a.from_scratch;
@@ -194,6 +196,9 @@ Runner add_train(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--subnet", a->subnet,
                  "retrain one subnet alone (a subnet JSON, largest or smallest) at --bits B (default 2) for "
                  "--epochs N (default: the run's stage at B bits), from the float stage's weights or --from-scratch");
+  app.add_flag("--own-quant", a->own_quant,
+               "retrain: keep the subnet JSON's own quantization (per-layer bits and forms, e.g. one form of an "
+               "EQ-Net supernet) instead of --bits; epochs and lr default to the run's mixed stage");
   app.add_option("--lr", a->lr, "retrain: learning rate (default: the run's stage at B bits)")->check(CLI::PositiveNumber);
   app.add_option("--nproc", a->nproc,
                  "data-parallel: train with N processes on this machine (Gloo; each gets cores / N threads); "

@@ -31,7 +31,9 @@ const SupernetStage* stage_at(const SupernetOptions& sn, const std::string& quan
 nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, const RetrainOptions& o) {
   OQA_ASSERT(e.is_supernet(), "retraining needs a supernet run");
   const space::Space& space = *e.space;
-  const std::string quant = fmt::format("w{}a{}", o.bits, o.bits);
+  // bits 0: the subnet's own quantization, trained like a mixed stage (which keeps a subnet's quant as it is).
+  const std::string quant = o.bits ? fmt::format("w{}a{}", o.bits, o.bits) : "mixed";
+  const std::string tag = o.bits ? quant : "own";
   const SupernetStage* like = stage_at(e.supernet, quant);
   SupernetStage stage;
   stage.quant = quant;
@@ -40,9 +42,9 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   if (stage.epochs <= 0 || stage.lr <= 0)
     throw util::usage_error("the run has no " + quant + " stage to take epochs and lr from: give --epochs and --lr")
         .file(run_dir + "/config.json");
-  const space::Subnet subnet = read_subnet_arg(space, o.subnet, "float");
+  const space::Subnet subnet = read_subnet_arg(space, o.subnet, o.bits ? "float" : "mixed");
   const std::string base = o.subnet == "largest" || o.subnet == "smallest" ? o.subnet : fs::path(o.subnet).stem().string();
-  stage.name = fmt::format("retrain/{}-{}-e{:g}-lr{:g}{}", base, quant, stage.epochs, stage.lr, o.from_scratch ? "-scratch" : "");
+  stage.name = fmt::format("retrain/{}-{}-e{:g}-lr{:g}{}", base, tag, stage.epochs, stage.lr, o.from_scratch ? "-scratch" : "");
 
   data::Splits splits = data::open_splits(e.data, e.seed);
   torch::manual_seed(static_cast<int64_t>(e.seed));
@@ -65,10 +67,11 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   // supernet.min_stage_steps as that stage was.
   Experiment exact = e;
   if (o.epochs > 0) exact.supernet.min_stage_steps = 0;
+  exact.supernet.wdr_weight = 0;  // plain LSQ: the supernet's regulariser is not part of the baseline
   StageContext ctx{exact, run_dir, splits, metrics,
                    SubnetEvalSetup{splits.train, eval_loader_options(e.loader, e.train.eval_batch_size),
                                    e.supernet.bn_recal_images}};
-  spdlog::info("retraining {} at {} for {} epochs (lr {}) into {}", o.subnet, quant, stage.epochs, stage.lr, dir);
+  spdlog::info("retraining {} at {} for {} epochs (lr {}) into {}", o.subnet, tag, stage.epochs, stage.lr, dir);
   StageLinks links;
   links.fixed_subnet = subnet;
   const double trained = train_stage(*net, stage, ctx, links);
@@ -76,8 +79,9 @@ nlohmann::json retrain_subnet(const Experiment& e, const std::string& run_dir, c
   const std::string result_path = dir + "/result.json";
   if (dist::main_decides(fs::exists(result_path))) return util::read_json(result_path);
   const space::Subnet quantized = apply_stage_quant(space, subnet, quant);
-  nlohmann::json result = {{"subnet", o.subnet}, {"quant", quant},   {"epochs", epochs_json(trained)},
-                           {"lr", stage.lr},     {"init", init},     {"dir", dir}};
+  nlohmann::json result = {{"subnet", o.subnet}, {"quant", tag},
+                           {"subnet_quant", space::to_json(space.canonical(quantized))["quant"]},
+                           {"epochs", epochs_json(trained)}, {"lr", stage.lr}, {"init", init}, {"dir", dir}};
   if (splits.val && splits.val->size() > 0)
     result["val_top1"] = evaluate_subnet(*net, quantized, splits.val, ctx.eval, "retrained val").top1;
   result["test_top1"] = evaluate_subnet(*net, quantized, splits.test, ctx.eval, "retrained test").top1;
