@@ -134,6 +134,53 @@ def nce_table(recs):
                     "counted by the cost model of `oqa info` / `oqa eval`."]
 
 
+def mixed_table(recs):
+    """Searched mixed-precision subnets (each deployment path) and the uniform baselines, per seed."""
+    lines = ["| seed | subnet | avg weight / act bits | BitOPs | test top-1 (search) | fake quant | integer | "
+             "ONNX Runtime | .oqa bytes |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(recs, key=lambda r: r["seed"]):
+        for x in r["searches"]:
+            c = x["costs"]
+            lines.append(f"| {r['seed']} | mixed, {x['budget']} | {c['wbits']:.2f} / {c['abits']:.2f} | "
+                         f"{c['bitops'] / 1e6:.1f}M | {fmt(x['test_top1'])} | {fmt(x['fake_quant_top1'])} | "
+                         f"{fmt(x['integer_top1'])} | {fmt(x['onnx_runtime_top1'])} | {x['oqa_bytes']} |")
+        for u in r["uniform"]:
+            c = u["costs"]
+            lines.append(f"| {r['seed']} | uniform w{u['bits']}a{u['bits']} | {c['wbits']:.2f} / {c['abits']:.2f} | "
+                         f"{c['bitops'] / 1e6:.1f}M | {fmt(u['test_top1'])} | | | | |")
+    lines += ["", "| seed | predictor | held-out Kendall tau | RMSE | used |", "|---|---|---|---|---|"]
+    for r in sorted(recs, key=lambda r: r["seed"]):
+        for name, p in sorted(r["predictors"].items()):
+            lines.append(f"| {r['seed']} | {name} | {p['kendall_tau']:.3f} | {p['rmse']:.3f} | "
+                         f"{'yes' if name == r['predictor_used'] else ''} |")
+    return lines
+
+
+def mixed_plot(spec, recs):
+    """Test top-1 against average bits (max of weight and activation averages): the searched mixed subnets of
+    each seed and the uniform baselines; returns the image path or None (no gnuplot)."""
+    if not shutil.which("gnuplot") or not recs:
+        return None
+    out = os.path.join(ROOT, "docs", "img", "results", spec["name"] + "-bits.png")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        plots = []
+        for r in sorted(recs, key=lambda r: r["seed"]):
+            for kind, rows in (("mixed", r["searches"]), ("uniform", r["uniform"])):
+                data = os.path.join(tmp, f"{kind}-{r['seed']}.dat")
+                pts = sorted((max(x["costs"]["wbits"], x["costs"]["abits"]), x["test_top1"]) for x in rows)
+                with open(data, "w") as f:
+                    f.writelines(f"{b} {t}\n" for b, t in pts)
+                style = "linespoints pt 7 ps 1.3" if kind == "mixed" else "linespoints dt 2 pt 5"
+                plots.append(f"'{data}' using 1:2 with {style} lw 2 title \"{kind}, seed {r['seed']}\"")
+        script = (f"set terminal pngcairo size 900,560 font ',10'\nset output '{out}.tmp'\n"
+                  f"set title \"{spec['title']}\"\nset xlabel 'average bits (max of weights, activations)'\n"
+                  "set ylabel 'test top-1 (%)'\nset grid\nset key bottom right\nplot " + ", ".join(plots) + "\n")
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    os.replace(out + ".tmp", out)
+    return out
+
+
 def best_arms(spec, recs):
     """One line naming the arm with the best mean (largest and smallest), computed, not typed."""
     out = []
@@ -243,6 +290,13 @@ def render(experiments, plots):
             if spec.get("kind") == "retrain":
                 out += retrain_table(recs) + [""]
                 continue
+            if spec.get("kind") == "mixed":
+                out += mixed_table(recs) + [""]
+                if os.path.exists(os.path.join(ROOT, "docs", "img", "results", spec["name"] + "-bits.png")):
+                    out += [f"![top-1 against average bits](img/results/{spec['name']}-bits.png)", ""]
+                if spec.get("conclusion"):
+                    out += [spec["conclusion"], ""]
+                continue
             if spec.get("kind") == "nce":
                 out += nce_table(recs) + [""]
                 img = os.path.join("docs", "img", "results", spec["name"] + "-widths.png")
@@ -287,6 +341,8 @@ def main():
         for spec, recs in experiments:
             if recs and "arms" in spec and loss_plot(spec, recs):
                 plots.add(spec["name"])
+            if recs and spec.get("kind") == "mixed":
+                mixed_plot(spec, recs)
     text = render(experiments, plots)
     path = os.path.join(ROOT, "docs", "results.md")
     if check:

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Mixed precision against uniform precision on one supernet, and the deployed mixed subnets' agreement.
+
+For each run (one per seed) of a config with a `mixed` stage: search the stage under average-bit budgets
+(`--budget bits=B`, the config's search algorithm, by default EQ-Net's GA), export each chosen subnet (.oqa and
+ONNX) and run it in fake quantization, the integer runtime and ONNX Runtime on the test set; measure the uniform
+subnets of the same supernet (largest architecture, every searched layer at w<b>a<b>, default forms) with
+`oqa eval`. One record per run: docs/results/NAME/mixed-s<seed>.json; docs/results/NAME/experiment.json says
+what the records are, and scripts/results_md.py draws accuracy against average bits from them.
+
+usage: scripts/mixed_deploy.py NAME RUN_DIR [RUN_DIR ...] [--budgets 2,3,4,6] [--uniform 2,3,4,8]
+                               [--profile JSON] [--stage mixed] [--threads 1] [--oqa BINARY]
+"""
+import argparse, datetime, json, os, shutil, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from experiment import machine, write_atomic  # noqa: E402
+
+
+def runner(binary, threads):
+    def oqa(args):
+        cmd = [binary] + (["--threads", str(threads)] if threads else []) + ["--quiet"] + args
+        print("[mixed] " + " ".join(cmd[1:]), flush=True)
+        return subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return oqa
+
+
+def costs_of(c):
+    return {"wbits": c["wbits"], "abits": c["abits"], "bitops": c["bitops"], "macs": c["macs"], "bytes": c["bytes"]}
+
+
+def search_and_deploy(oqa, run, stage, budget, profile, onnx):
+    """Searches under bits=budget, exports the chosen subnet and runs it three ways; the search's own folder is
+    reused (its accuracy dataset is measured once) and its files copied to search/<stage>-bits<budget>/."""
+    args = ["search", "--run", run, "--stage", stage, "--budget", f"bits={budget}", "--no-plot", "--json"]
+    s = json.loads(oqa(args + (["--profile", profile] if profile else [])))
+    keep = os.path.join(run, "search", f"{stage}-bits{budget}")
+    os.makedirs(keep, exist_ok=True)
+    for f in ("best.json", "search.json", "pareto.json"):
+        shutil.copyfile(os.path.join(run, "search", stage, f), os.path.join(keep, f))
+    out = os.path.join(run, "export", f"{stage}-bits{budget}")
+    start = time.time()
+    e = json.loads(oqa(["export", "--run", run, "--stage", stage, "--subnet", os.path.join(keep, "best.json"),
+                        "--out", out, "--json"]))
+    r = json.loads(oqa(["infer", os.path.join(out, "model.oqa"), "--reference", "--json"]
+                       + (["--onnx", os.path.join(out, "model.onnx")] if onnx else [])))
+    best = s["best"]
+    return {"budget": f"bits={budget}", "subnet": best["subnet"], "costs": costs_of(best["costs"]),
+            "predicted_top1": best["predicted_top1"], "val_top1": best["val_top1"], "test_top1": best["test_top1"],
+            "fake_quant_top1": r["fake_quant"]["top1"], "integer_top1": r["integer"]["top1"],
+            "onnx_runtime_top1": r["onnx_runtime"]["top1"] if "onnx_runtime" in r else None,
+            "oqa_bytes": e["files"]["oqa"]["bytes"], "deploy_seconds": round(time.time() - start, 1)}, s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("name")
+    ap.add_argument("runs", nargs="+")
+    ap.add_argument("--budgets", default="2,3,4,6")
+    ap.add_argument("--uniform", default="2,3,4,8")
+    ap.add_argument("--profile", default="")
+    ap.add_argument("--stage", default="mixed")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--oqa", default=os.path.join(ROOT, "build", "oqa"))
+    a = ap.parse_args()
+    oqa = runner(a.oqa, a.threads)
+    onnx = os.path.isdir(os.path.join(ROOT, "third_party", "npm", "node_modules", "onnxruntime-node"))
+    out_dir = os.path.join(ROOT, "docs", "results", a.name)
+    first = json.load(open(os.path.join(a.runs[0], "config.json")))
+    command = (f"python3 scripts/mixed_deploy.py {a.name} {' '.join(os.path.relpath(r, ROOT) for r in a.runs)}"
+               f" --budgets {a.budgets} --uniform {a.uniform}" + (f" --profile '{a.profile}'" if a.profile else ""))
+    spec_path = os.path.join(out_dir, "experiment.json")
+    spec = json.load(open(spec_path)) if os.path.exists(spec_path) else {}
+    spec.update({"name": a.name, "kind": "mixed", "order": spec.get("order", 60), "config": first["name"],
+                 "command": command,
+                 "title": spec.get("title", f"Mixed against uniform precision in one supernet ({first['name']})"),
+                 "description": spec.get("description", (
+                     f"The `{a.stage}` stage searched under average-bit budgets ({a.budgets} bits: the larger of the "
+                     "weight and activation averages) with the config's search settings; each chosen subnet exported "
+                     "(.oqa, ONNX) and run on the test set in fake quantization, the integer runtime and ONNX Runtime. "
+                     f"Uniform baselines: the same supernet's largest architecture with every searched layer at "
+                     f"w<b>a<b> (b = {a.uniform}, default forms), BN recalibrated. `scripts/mixed_deploy.py`."))})
+    write_atomic(spec_path, spec)
+    for run in a.runs:
+        config = json.load(open(os.path.join(run, "config.json")))
+        seed = config["seed"]
+        result = os.path.join(out_dir, f"mixed-s{seed}.json")
+        if os.path.exists(result):
+            continue
+        searches, last = [], None
+        for b in a.budgets.split(","):
+            row, last = search_and_deploy(oqa, run, a.stage, b, a.profile, onnx)
+            searches.append(row)
+            print(f"[mixed] seed {seed} bits<={b}: test {row['test_top1']:.2f}% fake {row['fake_quant_top1']:.2f}% "
+                  f"integer {row['integer_top1']:.2f}% ONNX RT {row['onnx_runtime_top1']}", flush=True)
+        uniform = []
+        for b in a.uniform.split(","):
+            path = os.path.join(run, "search", f"uniform-w{b}a{b}.json")
+            with open(path, "w") as f:
+                json.dump({"quant": f"w{b}a{b}"}, f)
+            ev = json.loads(oqa(["eval", "--run", run, "--stage", a.stage, "--subnet", path, "--json"]))
+            uniform.append({"bits": int(b), "test_top1": ev["top1"], "costs": costs_of(ev["cost"])})
+            print(f"[mixed] seed {seed} uniform w{b}a{b}: {ev['top1']:.2f}%", flush=True)
+        predictors = {k: {m: v.get(m) for m in ("kendall_tau", "rmse", "held_out_pairs")}
+                      for k, v in last["predictors"].items()}
+        write_atomic(result, {
+            "experiment": a.name, "kind": "mixed", "seed": seed, "stage": a.stage, "run_dir": os.path.relpath(run, ROOT),
+            "config": config["name"], "date": datetime.date.today().isoformat(), "machine": machine(),
+            "command": command, "profile": last.get("profile", {}), "algorithm": last["search"]["algorithm"],
+            "accuracy_dataset": last["accuracy_dataset"], "predictors": predictors,
+            "predictor_used": last["predictor_used"], "searches": searches, "uniform": uniform})
+
+
+if __name__ == "__main__":
+    main()
