@@ -9,7 +9,7 @@ subnets of the same supernet (largest architecture, every searched layer at w<b>
 what the records are, and scripts/results_md.py draws accuracy against average bits from them.
 
 usage: scripts/mixed_deploy.py NAME RUN_DIR [RUN_DIR ...] [--budgets 2,3,4,6] [--uniform 2,3,4,8]
-                               [--profile JSON] [--stage mixed] [--threads 1] [--oqa BINARY]
+                               [--profile JSON] [--stage mixed] [--samples N] [--threads 1] [--oqa BINARY]
 """
 import argparse, datetime, json, os, shutil, subprocess, sys, time
 
@@ -30,10 +30,11 @@ def costs_of(c):
     return {"wbits": c["wbits"], "abits": c["abits"], "bitops": c["bitops"], "macs": c["macs"], "bytes": c["bytes"]}
 
 
-def search_and_deploy(oqa, run, stage, budget, profile, onnx):
+def search_and_deploy(oqa, run, stage, budget, profile, onnx, samples):
     """Searches under bits=budget, exports the chosen subnet and runs it three ways; the search's own folder is
     reused (its accuracy dataset is measured once) and its files copied to search/<stage>-bits<budget>/."""
     args = ["search", "--run", run, "--stage", stage, "--budget", f"bits={budget}", "--no-plot", "--json"]
+    args += ["--samples", str(samples)] if samples else []
     s = json.loads(oqa(args + (["--profile", profile] if profile else [])))
     keep = os.path.join(run, "search", f"{stage}-bits{budget}")
     os.makedirs(keep, exist_ok=True)
@@ -61,6 +62,7 @@ def main():
     ap.add_argument("--uniform", default="2,3,4,8")
     ap.add_argument("--profile", default="")
     ap.add_argument("--stage", default="mixed")
+    ap.add_argument("--samples", type=int, default=0, help="accuracy-dataset size (0: the config's)")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--oqa", default=os.path.join(ROOT, "build", "oqa"))
     a = ap.parse_args()
@@ -69,7 +71,7 @@ def main():
     out_dir = os.path.join(ROOT, "docs", "results", a.name)
     first = json.load(open(os.path.join(a.runs[0], "config.json")))
     command = (f"python3 scripts/mixed_deploy.py {a.name} {' '.join(os.path.relpath(r, ROOT) for r in a.runs)}"
-               f" --budgets {a.budgets} --uniform {a.uniform}" + (f" --profile '{a.profile}'" if a.profile else ""))
+               f" --budgets {a.budgets} --uniform {a.uniform}" + (f" --samples {a.samples}" if a.samples else "") + (f" --profile '{a.profile}'" if a.profile else ""))
     spec_path = os.path.join(out_dir, "experiment.json")
     spec = json.load(open(spec_path)) if os.path.exists(spec_path) else {}
     spec.update({"name": a.name, "kind": "mixed", "order": spec.get("order", 60), "config": first["name"],
@@ -90,7 +92,7 @@ def main():
             continue
         searches, last = [], None
         for b in a.budgets.split(","):
-            row, last = search_and_deploy(oqa, run, a.stage, b, a.profile, onnx)
+            row, last = search_and_deploy(oqa, run, a.stage, b, a.profile, onnx, a.samples)
             searches.append(row)
             print(f"[mixed] seed {seed} bits<={b}: test {row['test_top1']:.2f}% fake {row['fake_quant_top1']:.2f}% "
                   f"integer {row['integer_top1']:.2f}% ONNX RT {row['onnx_runtime_top1']}", flush=True)
@@ -102,7 +104,7 @@ def main():
             ev = json.loads(oqa(["eval", "--run", run, "--stage", a.stage, "--subnet", path, "--json"]))
             uniform.append({"bits": int(b), "test_top1": ev["top1"], "costs": costs_of(ev["cost"])})
             print(f"[mixed] seed {seed} uniform w{b}a{b}: {ev['top1']:.2f}%", flush=True)
-        predictors = {k: {m: v.get(m) for m in ("kendall_tau", "rmse", "held_out_pairs")}
+        predictors = {k: {m: v.get(m) for m in ("kendall_tau", "rmse", "held_out_pairs", "skipped") if m in v}
                       for k, v in last["predictors"].items()}
         write_atomic(result, {
             "experiment": a.name, "kind": "mixed", "seed": seed, "stage": a.stage, "run_dir": os.path.relpath(run, ROOT),

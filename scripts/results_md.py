@@ -151,6 +151,9 @@ def mixed_table(recs):
     lines += ["", "| seed | predictor | held-out Kendall tau | RMSE | used |", "|---|---|---|---|---|"]
     for r in sorted(recs, key=lambda r: r["seed"]):
         for name, p in sorted(r["predictors"].items()):
+            if p.get("kendall_tau") is None:
+                lines.append(f"| {r['seed']} | {name} | skipped: nothing it encodes varies | | |")
+                continue
             lines.append(f"| {r['seed']} | {name} | {p['kendall_tau']:.3f} | {p['rmse']:.3f} | "
                          f"{'yes' if name == r['predictor_used'] else ''} |")
     return lines

@@ -170,3 +170,22 @@ TEST(Profile, AStageFixingAValueOutsideTheProfileAndBudgetsBelowItsSmallestSubne
   m.budgets = {{search::Metric::kBits, floor}};
   EXPECT_NO_THROW(search::check_budgets(m));
 }
+
+// A budget uniform draws almost never meet (2.3 average bits where each layer takes 2..4 bits): draws are
+// repaired by stepping bits down, so the population fills and every candidate fits.
+TEST(Evolution, TightAverageBitBudgetsAreMetByRepairingDraws) {
+  const auto space = forms_space();
+  search::SearchProblem p = mixed_problem(*space);
+  p.budgets = {{search::Metric::kBits, 2.3}};
+  search::EvolutionOptions o;
+  o.population = 24;
+  o.generations = 5;
+  o.max_tries = 200;
+  for (auto algo : {search::Algorithm::kEvolution, search::Algorithm::kGenetic}) {
+    o.algorithm = algo;
+    const search::SearchResult r = search::evolve(p, o);
+    EXPECT_GE(r.population.size(), 12u);  // distinct networks of the final population
+    for (const search::Candidate* c : returned(r)) EXPECT_LE(c->costs.get(search::Metric::kBits), 2.3);
+    EXPECT_GT(r.best.costs.get(search::Metric::kBits), 2.0) << "the score rewards bits: the best uses the budget";
+  }
+}

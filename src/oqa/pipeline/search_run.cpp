@@ -168,6 +168,17 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
   Predictors out;
   double best_tau = -2;
   for (Encoding enc : all_encodings()) {
+    if (Encoder(space, enc).size() == 0) {  // e.g. the arch encoding of a fixed architecture (EQ-Net)
+      if (o.predictor_encoding == encoding_name(enc))
+        throw util::usage_error("predictor encoding " + encoding_name(enc) +
+                                " has no inputs in this space (nothing it encodes varies); use auto, quant or cond")
+            .field("search.predictor.encoding")
+            .value(encoding_name(enc));
+      out.reports[encoding_name(enc)] = {{"skipped", "no inputs: nothing this encoding covers varies in the space"}};
+      std::printf("predictor (%s encoding): skipped, nothing it encodes varies in this space\n",
+                  encoding_name(enc).c_str());
+      continue;
+    }
     PredictorOptions po = o.predictor;
     po.encoding = enc;
     po.seed = seed;

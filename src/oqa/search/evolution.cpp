@@ -120,12 +120,20 @@ class Evaluator {
     return true;
   }
 
-  // Draws with make() (returning a Candidate) until one fits every budget.
+  // Draws with make() (returning a Candidate) until one fits every budget. After kPlainDraws misses (a tight
+  // budget that uniform draws rarely meet, e.g. 3 average bits where bits range over 2..8), each draw is
+  // repaired instead: one random free ordered gene at a time steps down to its next smaller allowed value
+  // until the candidate fits or nothing can shrink.
   template <typename Make>
   Candidate draw(Make&& make, int64_t max_tries) {
+    constexpr int64_t kPlainDraws = 50;
     for (int64_t t = 0; t < max_tries; ++t) {
       Candidate c = make();
       c.costs = costs(c);
+      while (!feasible(c.costs) && t >= kPlainDraws && shrink_one(c.genes)) {
+        c = from_genes(std::move(c.genes));
+        c.costs = costs(c);
+      }
       if (feasible(c.costs)) return c;
       ++r_.rejected;
     }
@@ -133,6 +141,32 @@ class Evaluator {
     for (const Budget& b : p_.budgets) budgets += (budgets.empty() ? "" : ", ") + b.to_string();
     throw util::usage_error("no subnet within the budgets (" + budgets + ") found in " +
                             std::to_string(max_tries) + " draws; loosen a budget");
+  }
+
+  // Steps one random free ordered gene (bits, kernel, depth, ...) that is above its smallest allowed value down
+  // to the next smaller allowed one; false when none can shrink.
+  bool shrink_one(std::vector<int64_t>& values) {
+    const auto& genes = space_.genes();
+    std::vector<std::pair<size_t, int64_t>> options;  // (gene, its next smaller allowed value)
+    for (size_t i : free_) {
+      if (!genes[i].ordered) continue;
+      const GeneDomain* d = domain_of(i);
+      const std::vector<int64_t>& allowed = d ? d->values : genes[i].choices;
+      int64_t below = values[i];
+      for (int64_t v : allowed)
+        if (v < values[i] && (below == values[i] || v > below)) below = v;
+      if (below != values[i]) options.emplace_back(i, below);
+    }
+    if (options.empty()) return false;
+    const auto& [gene, value] = options[std::uniform_int_distribution<size_t>(0, options.size() - 1)(rng_)];
+    values[gene] = value;
+    return true;
+  }
+
+  const GeneDomain* domain_of(size_t gene) const {
+    for (const GeneDomain& d : p_.domains)
+      if (d.gene == gene) return &d;
+    return nullptr;
   }
 
   // Scores each candidate; networks scored before (or twice in `cands`) reuse their score.
