@@ -27,16 +27,21 @@ def runner(binary, threads):
 
 
 def costs_of(c):
-    return {"wbits": c["wbits"], "abits": c["abits"], "bitops": c["bitops"], "macs": c["macs"], "bytes": c["bytes"]}
+    """The search's costs ("wbits") or oqa eval's ("avg_weight_bits") in one form."""
+    return {"wbits": c.get("wbits", c.get("avg_weight_bits")), "abits": c.get("abits", c.get("avg_act_bits")),
+            "bitops": c["bitops"], "macs": c["macs"], "bytes": c["bytes"]}
 
 
 def search_and_deploy(oqa, run, stage, budget, profile, onnx, samples):
     """Searches under bits=budget, exports the chosen subnet and runs it three ways; the search's own folder is
     reused (its accuracy dataset is measured once) and its files copied to search/<stage>-bits<budget>/."""
+    keep = os.path.join(run, "search", f"{stage}-bits{budget}")
+    if os.path.exists(os.path.join(keep, "deploy.json")):  # done before: reuse (a rerun after a later failure)
+        return json.load(open(os.path.join(keep, "deploy.json"))), json.load(open(os.path.join(keep, "search.json")))
     args = ["search", "--run", run, "--stage", stage, "--budget", f"bits={budget}", "--no-plot", "--json"]
     args += ["--samples", str(samples)] if samples else []
-    s = json.loads(oqa(args + (["--profile", profile] if profile else [])))
-    keep = os.path.join(run, "search", f"{stage}-bits{budget}")
+    text = oqa(args + (["--profile", profile] if profile else []))
+    s = json.loads(text[text.index("\n{") + 1:] if not text.startswith("{") else text)  # after the predictor lines
     os.makedirs(keep, exist_ok=True)
     for f in ("best.json", "search.json", "pareto.json"):
         shutil.copyfile(os.path.join(run, "search", stage, f), os.path.join(keep, f))
@@ -47,11 +52,13 @@ def search_and_deploy(oqa, run, stage, budget, profile, onnx, samples):
     r = json.loads(oqa(["infer", os.path.join(out, "model.oqa"), "--reference", "--json"]
                        + (["--onnx", os.path.join(out, "model.onnx")] if onnx else [])))
     best = s["best"]
-    return {"budget": f"bits={budget}", "subnet": best["subnet"], "costs": costs_of(best["costs"]),
+    row = {"budget": f"bits={budget}", "subnet": best["subnet"], "costs": costs_of(best["costs"]),
             "predicted_top1": best["predicted_top1"], "val_top1": best["val_top1"], "test_top1": best["test_top1"],
             "fake_quant_top1": r["fake_quant"]["top1"], "integer_top1": r["integer"]["top1"],
             "onnx_runtime_top1": r["onnx_runtime"]["top1"] if "onnx_runtime" in r else None,
-            "oqa_bytes": e["files"]["oqa"]["bytes"], "deploy_seconds": round(time.time() - start, 1)}, s
+            "oqa_bytes": e["files"]["oqa"]["bytes"], "deploy_seconds": round(time.time() - start, 1)}
+    write_atomic(os.path.join(keep, "deploy.json"), row)
+    return row, s
 
 
 def main():

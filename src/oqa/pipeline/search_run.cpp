@@ -175,7 +175,7 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
             .field("search.predictor.encoding")
             .value(encoding_name(enc));
       out.reports[encoding_name(enc)] = {{"skipped", "no inputs: nothing this encoding covers varies in the space"}};
-      std::printf("predictor (%s encoding): skipped, nothing it encodes varies in this space\n",
+      std::fprintf(stderr, "predictor (%s encoding): skipped, nothing it encodes varies in this space\n",
                   encoding_name(enc).c_str());
       continue;
     }
@@ -186,7 +186,7 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
     const PredictorReport rep = p->train(a.subnets, a.top1);
     p->save(out_dir + "/predictor-" + encoding_name(enc));
     out.reports[encoding_name(enc)] = rep.to_json();
-    std::printf(
+    std::fprintf(stderr, 
         "predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, Kendall tau %.3f\n",
         encoding_name(enc).c_str(), p->encoder().size(), static_cast<long long>(rep.train_pairs),
         static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau);
@@ -199,14 +199,14 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
     }
   }
   OQA_ASSERT(out.used != nullptr, "no predictor for search.predictor.encoding = " + o.predictor_encoding);
-  std::printf("predictor used by the search: %s%s\n", out.used_name.c_str(),
+  std::fprintf(stderr, "predictor used by the search: %s%s\n", out.used_name.c_str(),
               o.predictor_encoding == "auto" ? " (best held-out Kendall tau)" : "");
   out.used->set_precision(parse_precision(o.predictor_precision));
-  std::printf("predictor precision in the search: %s%s\n", precision_name(out.used->precision()).c_str(),
+  std::fprintf(stderr, "predictor precision in the search: %s%s\n", precision_name(out.used->precision()).c_str(),
               out.used->precision() == Precision::kFloat32
                   ? ""
                   : " (final population and front re-scored in float32)");
-  std::fflush(stdout);
+  std::fflush(stderr);
   return out;
 }
 
