@@ -40,8 +40,7 @@ def search_and_deploy(oqa, run, stage, budget, profile, onnx, samples):
         return json.load(open(os.path.join(keep, "deploy.json"))), json.load(open(os.path.join(keep, "search.json")))
     args = ["search", "--run", run, "--stage", stage, "--budget", f"bits={budget}", "--no-plot", "--json"]
     args += ["--samples", str(samples)] if samples else []
-    text = oqa(args + (["--profile", profile] if profile else []))
-    s = json.loads(text[text.index("\n{") + 1:] if not text.startswith("{") else text)  # after the predictor lines
+    s = json.loads(oqa(args + (["--profile", profile] if profile else [])))
     os.makedirs(keep, exist_ok=True)
     for f in ("best.json", "search.json", "pareto.json"):
         shutil.copyfile(os.path.join(run, "search", stage, f), os.path.join(keep, f))

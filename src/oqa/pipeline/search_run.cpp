@@ -170,13 +170,15 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
   for (Encoding enc : all_encodings()) {
     if (Encoder(space, enc).size() == 0) {  // e.g. the arch encoding of a fixed architecture (EQ-Net)
       if (o.predictor_encoding == encoding_name(enc))
-        throw util::usage_error("predictor encoding " + encoding_name(enc) +
-                                " has no inputs in this space (nothing it encodes varies); use auto, quant or cond")
+        throw util::usage_error(
+            "predictor encoding " + encoding_name(enc) +
+            " has no inputs in this space (nothing it encodes varies); use auto, quant or cond")
             .field("search.predictor.encoding")
             .value(encoding_name(enc));
-      out.reports[encoding_name(enc)] = {{"skipped", "no inputs: nothing this encoding covers varies in the space"}};
+      out.reports[encoding_name(enc)] = {
+          {"skipped", "no inputs: nothing this encoding covers varies in the space"}};
       std::fprintf(stderr, "predictor (%s encoding): skipped, nothing it encodes varies in this space\n",
-                  encoding_name(enc).c_str());
+                   encoding_name(enc).c_str());
       continue;
     }
     PredictorOptions po = o.predictor;
@@ -186,10 +188,11 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
     const PredictorReport rep = p->train(a.subnets, a.top1);
     p->save(out_dir + "/predictor-" + encoding_name(enc));
     out.reports[encoding_name(enc)] = rep.to_json();
-    std::fprintf(stderr, 
-        "predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, Kendall tau %.3f\n",
-        encoding_name(enc).c_str(), p->encoder().size(), static_cast<long long>(rep.train_pairs),
-        static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau);
+    std::fprintf(stderr,
+                 "predictor (%s encoding, %zu inputs): %lld train / %lld held-out pairs, RMSE %.3f pt, "
+                 "Kendall tau %.3f\n",
+                 encoding_name(enc).c_str(), p->encoder().size(), static_cast<long long>(rep.train_pairs),
+                 static_cast<long long>(rep.held_out_pairs), rep.rmse, rep.kendall_tau);
     const bool pick = o.predictor_encoding == "auto" ? rep.kendall_tau > best_tau
                                                      : o.predictor_encoding == encoding_name(enc);
     if (pick) {
@@ -200,12 +203,12 @@ Predictors train_predictors(const space::Space& space, const SearchOptions& o, u
   }
   OQA_ASSERT(out.used != nullptr, "no predictor for search.predictor.encoding = " + o.predictor_encoding);
   std::fprintf(stderr, "predictor used by the search: %s%s\n", out.used_name.c_str(),
-              o.predictor_encoding == "auto" ? " (best held-out Kendall tau)" : "");
+               o.predictor_encoding == "auto" ? " (best held-out Kendall tau)" : "");
   out.used->set_precision(parse_precision(o.predictor_precision));
-  std::fprintf(stderr, "predictor precision in the search: %s%s\n", precision_name(out.used->precision()).c_str(),
-              out.used->precision() == Precision::kFloat32
-                  ? ""
-                  : " (final population and front re-scored in float32)");
+  std::fprintf(
+      stderr, "predictor precision in the search: %s%s\n", precision_name(out.used->precision()).c_str(),
+      out.used->precision() == Precision::kFloat32 ? ""
+                                                   : " (final population and front re-scored in float32)");
   std::fflush(stderr);
   return out;
 }

@@ -22,11 +22,11 @@ struct SearchRequest {
   bool plot = true;
 };
 
-// Returns the summary written to search.json.
 // A subnet's costs without latency, as the search counts them: totals over every layer (float ones at 32 bits),
 // average bit-widths over the quantized layers only.
 search::Costs subnet_costs(const space::Space& space, const space::Subnet& subnet);
 
+// Returns the summary written to search.json.
 nlohmann::json run_search(train::LoadedRun& run, const std::string& run_dir, const SearchRequest& request);
 
 }  // namespace oqa::pipeline

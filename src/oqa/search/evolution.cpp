@@ -77,8 +77,10 @@ class Evaluator {
       OQA_ASSERT(i < fixed.size(), "search: fixed gene index out of range");
       fixed[i] = 1;
     }
+    domain_of_.assign(fixed.size(), nullptr);
     for (const GeneDomain& d : p.domains) {
       OQA_ASSERT(d.gene < fixed.size() && !d.values.empty(), "search: bad gene domain");
+      domain_of_[d.gene] = &d;
       if (d.values.size() == 1) fixed[d.gene] = 1;  // nothing to vary: mutation leaves it alone
     }
     for (size_t i = 0; i < fixed.size(); ++i)
@@ -150,7 +152,7 @@ class Evaluator {
     std::vector<std::pair<size_t, int64_t>> options;  // (gene, its next smaller allowed value)
     for (size_t i : free_) {
       if (!genes[i].ordered) continue;
-      const GeneDomain* d = domain_of(i);
+      const GeneDomain* d = domain_of_[i];
       const std::vector<int64_t>& allowed = d ? d->values : genes[i].choices;
       int64_t below = values[i];
       for (int64_t v : allowed)
@@ -161,12 +163,6 @@ class Evaluator {
     const auto& [gene, value] = options[std::uniform_int_distribution<size_t>(0, options.size() - 1)(rng_)];
     values[gene] = value;
     return true;
-  }
-
-  const GeneDomain* domain_of(size_t gene) const {
-    for (const GeneDomain& d : p_.domains)
-      if (d.gene == gene) return &d;
-    return nullptr;
   }
 
   // Scores each candidate; networks scored before (or twice in `cands`) reuse their score.
@@ -221,6 +217,7 @@ class Evaluator {
   SearchResult& r_;
   const space::Space& space_;
   std::mt19937_64& rng_;  // redraws of values outside a domain
+  std::vector<const GeneDomain*> domain_of_;  // by gene: its SearchProblem::domains entry, or nullptr
   std::unordered_map<uint64_t, Costs> cost_cache_;
   std::unordered_map<uint64_t, double> score_cache_;
   std::vector<Candidate> archive_;

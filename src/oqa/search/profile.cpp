@@ -38,12 +38,6 @@ int64_t gene_value(const util::ConfigNode& node, size_t k, const nlohmann::json&
   return v.get<bool>() ? 1 : 0;
 }
 
-std::string value_text(size_t k, int64_t v) {
-  if (k < 2) return std::to_string(v);
-  if (k == 2) return v ? "per_channel" : "per_tensor";
-  return v ? "true" : "false";
-}
-
 // The profile key of a quant gene ("quant.act_bits[3]" -> 1); -1 for other genes.
 int key_of(const space::Gene& g) {
   for (size_t k = 0; k < std::size(kKeys); ++k)
@@ -69,7 +63,7 @@ nlohmann::json HardwareProfile::to_json() const {
       if (k < 2)
         a.push_back(v);
       else if (k == 2)
-        a.push_back(value_text(k, v));
+        a.push_back(quant::to_string(v ? quant::Granularity::kPerChannel : quant::Granularity::kPerTensor));
       else
         a.push_back(v != 0);
     }
@@ -135,10 +129,8 @@ std::vector<GeneDomain> profile_domains(const space::Space& space, const Hardwar
     for (int64_t c : genes[i].choices)
       if (std::find(allowed.begin(), allowed.end(), c) != allowed.end()) d.values.push_back(c);
     if (d.values.empty()) {
-      std::vector<std::string> choices;
-      for (int64_t c : genes[i].choices) choices.push_back(value_text(static_cast<size_t>(k), c));
       std::string have;
-      for (const auto& c : choices) have += (have.empty() ? "" : ", ") + c;
+      for (int64_t c : genes[i].choices) have += (have.empty() ? "" : ", ") + space::gene_value_text(genes[i], c);
       throw util::usage_error("the profile leaves no choice for the " + genes[i].label +
                               ", which the space allows " + have + " only; no subnet can satisfy it")
           .field(std::string("profile.") + kKeys[k])
