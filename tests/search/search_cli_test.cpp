@@ -17,7 +17,8 @@ using namespace oqa;
 
 namespace {
 
-// One tiny run (float, w4a4, then half an epoch of mixed precision), trained once for every test of this file.
+// One tiny run (float, w4a4, then half an epoch of mixed precision), trained once for every test of this
+// file.
 class SearchCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -32,9 +33,10 @@ class SearchCli : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
 
-  static int search(const std::string& args, std::string& out) {
+  static int search(const std::string& args, std::string& out, const std::string& stage = "w4a4") {
     return test::run_command(std::string(OQA_BINARY) + " --threads 1 --quiet search --run " + run_ +
-                                 " --stage w4a4 --samples 12 --population 8 --generations 4 --top 2 " + args,
+                                 " --stage " + stage +
+                                 " --samples 12 --population 8 --generations 4 --top 2 " + args,
                              out);
   }
   static double macs(const space::Subnet& s) { return cost::count(*space_, s).macs; }
@@ -53,7 +55,8 @@ TEST_F(SearchCli, FindsASubnetWithinTheBudgetAndWritesEveryFile) {
   const double lo = macs(space_->smallest()), hi = macs(space_->largest());
   const double limit = lo + 0.4 * (hi - lo);
   std::string out;
-  ASSERT_EQ(search("--budget macs=" + std::to_string(static_cast<long long>(limit)) + " --objective macs", out), 0)
+  ASSERT_EQ(
+      search("--budget macs=" + std::to_string(static_cast<long long>(limit)) + " --objective macs", out), 0)
       << out;
   const std::string dir = run_ + "/search/w4a4";
   for (const char* f : {"accuracy.json", "predictor-arch.pt", "predictor-arch.json", "predictor-quant.pt",
@@ -93,7 +96,8 @@ TEST_F(SearchCli, FindsASubnetWithinTheBudgetAndWritesEveryFile) {
   ASSERT_FALSE(p["front"].empty());
   for (size_t i = 1; i < p["front"].size(); ++i) {
     EXPECT_LT(p["front"][i - 1]["cost"].get<double>(), p["front"][i]["cost"].get<double>());
-    EXPECT_LT(p["front"][i - 1]["predicted_top1"].get<double>(), p["front"][i]["predicted_top1"].get<double>());
+    EXPECT_LT(p["front"][i - 1]["predicted_top1"].get<double>(),
+              p["front"][i]["predicted_top1"].get<double>());
   }
   std::ifstream csv(dir + "/pareto.csv");
   size_t lines = 0;
@@ -102,10 +106,11 @@ TEST_F(SearchCli, FindsASubnetWithinTheBudgetAndWritesEveryFile) {
 
   // A second search reuses every measurement of the accuracy dataset.
   out.clear();
-  ASSERT_EQ(test::run_command(std::string(OQA_BINARY) + " --threads 1 search --run " + run_ +
-                                  " --stage w4a4 --samples 12 --population 8 --generations 2 --top 1 --no-plot",
-                              out),
-            0)
+  ASSERT_EQ(
+      test::run_command(std::string(OQA_BINARY) + " --threads 1 search --run " + run_ +
+                            " --stage w4a4 --samples 12 --population 8 --generations 2 --top 1 --no-plot",
+                        out),
+      0)
       << out;
   EXPECT_NE(out.find("all 12 subnets already measured"), std::string::npos) << out;
 }
@@ -114,7 +119,8 @@ TEST_F(SearchCli, ImpossibleBudgetFailsNamingTheSmallestAchievableValue) {
   const double lo = macs(space_->smallest());
   std::string out;
   EXPECT_EQ(search("--budget macs=" + std::to_string(static_cast<long long>(lo / 2)), out), 2) << out;
-  EXPECT_NE(out.find("smallest achievable macs at stage w4a4 is " + search::format_scaled(lo)), std::string::npos)
+  EXPECT_NE(out.find("smallest achievable macs at stage w4a4 is " + search::format_scaled(lo)),
+            std::string::npos)
       << out;
   EXPECT_EQ(out.find("accuracy dataset"), std::string::npos) << "fails before measuring anything";
 }
@@ -134,18 +140,15 @@ TEST_F(SearchCli, BadBudgetsAreOneClearLine) {
 TEST_F(SearchCli, EverySubnetReturnedHonoursTheHardwareProfile) {
   std::string out;
   const std::string profile = R"({"weight_bits": [2, 3], "act_bits": 3})";
-  ASSERT_EQ(test::run_command(std::string(OQA_BINARY) + " --threads 1 --quiet search --run " + run_ +
-                                  " --stage mixed --samples 12 --population 8 --generations 4 --top 2 --no-plot "
-                                  "--profile '" + profile + "'",
-                              out),
-            0)
-      << out;
+  ASSERT_EQ(search("--no-plot --profile '" + profile + "'", out, "mixed"), 0) << out;
   const std::string dir = run_ + "/search/mixed";
   const util::Json s = util::read_json(dir + "/search.json");
   EXPECT_EQ(s["profile"], nlohmann::json::parse(R"({"weight_bits": [2, 3], "act_bits": [3]})"));
   std::vector<util::Json> subnets = {util::read_json(dir + "/best.json"), s["best"]["subnet"],
                                      s["random_search"]["best"]["subnet"]};
-  for (const auto& m : s["top"]) subnets.push_back(m["subnet"]);
+  for (const auto* list : {&s["top"], &s["anchors"]})
+    for (const auto& m : *list) subnets.push_back(m["subnet"]);
+  EXPECT_EQ(s["anchors"].size(), 1u) << "the uniform w3a3 anchor: " << s["anchors"].dump();
   for (const auto& m : util::read_json(dir + "/pareto.json")["front"]) subnets.push_back(m["subnet"]);
   std::set<int> weight_bits;
   for (const auto& j : subnets) {
@@ -170,4 +173,36 @@ TEST_F(SearchCli, AProfileNoSubnetOfTheStageMeetsFailsAtOnce) {
   out.clear();
   EXPECT_EQ(search("--profile '{\"act_bitz\": 8}'", out), 3) << out;
   EXPECT_NE(out.find("did you mean 'act_bits'"), std::string::npos) << out;
+}
+
+TEST_F(SearchCli, AMixedSearchMeasuresItsUniformAnchorsAndReturnsTheBestOnValidation) {
+  std::string out;
+  const std::string dir = (dir_->path / "anchors").string();
+  ASSERT_EQ(search("--no-plot --budget bits=3 --out " + dir, out, "mixed"), 0) << out;
+  const util::Json s = util::read_json(dir + "/search.json");
+  ASSERT_EQ(s["anchors"].size(), 1u) << s["anchors"].dump();
+  const util::Json& anchor = s["anchors"][0];
+  EXPECT_TRUE(anchor["uniform_anchor"].get<bool>());
+  EXPECT_EQ(anchor["subnet"], space::to_json(space_->with_quant(space_->largest(), "w3a3")));
+  EXPECT_LE(anchor["costs"]["wbits"].get<double>(), 3.0);
+  // The winner is the best on validation of the searched candidates and the anchor.
+  double best_val = anchor["val_top1"];
+  for (const auto& m : s["top"]) best_val = std::max(best_val, m["val_top1"].get<double>());
+  EXPECT_EQ(s["best"]["val_top1"].get<double>(), best_val);
+  EXPECT_EQ(util::read_json(dir + "/best.json"), s["best"]["subnet"]);
+  EXPECT_EQ(s["best"].contains("uniform_anchor"),
+            s["best"]["hash"] == anchor["hash"] &&
+                anchor["val_top1"].get<double>() > s["top"][0]["val_top1"].get<double>());
+  EXPECT_NE(out.find(s["best"].contains("uniform_anchor") ? "chosen (uniform anchor)" : "uniform anchor"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(SearchCli, NoAnchorsMeasuresOnlyTheSearchedCandidates) {
+  std::string out;
+  const std::string dir = (dir_->path / "no-anchors").string();
+  ASSERT_EQ(search("--no-plot --budget bits=3 --no-anchors --out " + dir, out, "mixed"), 0) << out;
+  const util::Json s = util::read_json(dir + "/search.json");
+  EXPECT_TRUE(s["anchors"].empty());
+  EXPECT_EQ(s["best"], s["top"][0]);
 }

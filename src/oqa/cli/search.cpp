@@ -20,7 +20,7 @@ struct SearchArgs {
   std::string run, stage, latency_table, out, algorithm, objective, encoding, precision, profile;
   std::vector<std::string> budgets;
   int64_t samples = -1, val_images = -1, bn_images = -2, population = -1, generations = -1, top = -1;
-  bool multi_objective = false, no_plot = false, json = false;
+  bool multi_objective = false, no_plot = false, json = false, no_anchors = false;
 };
 
 void print_row(const char* label, const util::Json& m) {
@@ -49,6 +49,7 @@ int run_search(const SearchArgs& a) {
   if (!a.encoding.empty()) o.predictor_encoding = a.encoding;
   if (!a.precision.empty()) o.predictor_precision = a.precision;
   if (a.multi_objective) o.evolution.multi_objective = true;
+  if (a.no_anchors) o.anchors = false;
   if (!a.profile.empty()) o.profile = search::parse_profile_arg(a.profile);
   search::parse_metric(o.objective);  // fail early on a bad --objective
   for (const auto& b : a.budgets.empty() ? o.budgets : a.budgets)
@@ -69,7 +70,9 @@ int run_search(const SearchArgs& a) {
               s["profile"].empty() ? "" : (", profile " + s["profile"].dump()).c_str());
   std::printf("%-22s %9s %9s %9s %10s %10s %10s %6s %6s\n", "subnet", "predicted", "val", "test", "MACs",
               "BitOPs", "bytes", "wbits", "abits");
-  print_row("chosen (search)", s["best"]);
+  print_row(s["best"].contains("uniform_anchor") ? "chosen (uniform anchor)" : "chosen (search)", s["best"]);
+  for (const auto& x : s["anchors"])
+    if (x["hash"] != s["best"]["hash"]) print_row("uniform anchor", x);
   print_row("random search best", s["random_search"]["best"]);
   print_row("largest (uniform)", s["baselines"]["largest"]);
   print_row("smallest (uniform)", s["baselines"]["smallest"]);
@@ -118,6 +121,8 @@ Runner add_search(CLI::App& app, const GlobalOptions&) {
   app.add_option("--latency-table", a->latency_table,
                  "latency table from `oqa bench latency` (latency budgets)");
   app.add_option("--out", a->out, "output folder (default <run>/search/<stage>)");
+  app.add_flag("--no-anchors", a->no_anchors,
+               "a mixed stage: do not measure the uniform subnets within the budgets beside the candidates");
   app.add_flag("--no-plot", a->no_plot, "skip pareto.png");
   app.add_flag("--json", a->json, "print the summary as JSON");
   return [a] { return run_search(*a); };

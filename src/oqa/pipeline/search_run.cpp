@@ -15,6 +15,7 @@
 #include "oqa/cost/cost.h"
 #include "oqa/cost/latency_table.h"
 #include "oqa/search/accuracy_dataset.h"
+#include "oqa/search/anchors.h"
 #include "oqa/search/evolution.h"
 #include "oqa/search/pareto_plot.h"
 #include "oqa/search/predictor.h"
@@ -37,13 +38,16 @@ namespace {
 struct Measured {
   Candidate candidate;
   double val = 0, test = 0;
+  bool anchor = false;  // a uniform anchor (uniform_anchors), not a searched candidate
   util::Json to_json(const space::Space& space) const {
-    return {{"subnet", space::to_json(candidate.subnet)},
-            {"hash", space.hash_hex(candidate.subnet)},
-            {"predicted_top1", candidate.score},
-            {"val_top1", val},
-            {"test_top1", test},
-            {"costs", candidate.costs.to_json()}};
+    util::Json j = {{"subnet", space::to_json(candidate.subnet)},
+                    {"hash", space.hash_hex(candidate.subnet)},
+                    {"predicted_top1", candidate.score},
+                    {"val_top1", val},
+                    {"test_top1", test},
+                    {"costs", candidate.costs.to_json()}};
+    if (anchor) j["uniform_anchor"] = true;
+    return j;
   }
 };
 
@@ -245,21 +249,30 @@ Searched run_algorithms(const SearchProblem& problem, const EvolutionOptions& eo
 // ---- step 6: candidates measured --------------------------------------------------------------------
 struct Measurements {
   std::vector<Measured> top, random_top;  // best first by validation top-1
+  std::vector<Measured> anchors;          // the uniform anchors within the budgets (a mixed stage)
   std::vector<size_t> front_idx;          // the front points measured on validation
   std::vector<Measured> front;
   Measured largest, smallest;  // the uniform extremes at the stage's quantization
-  const Measured& best() const { return top.front(); }
+  // The winner: the best on validation of the searched candidates and the anchors (a candidate on ties).
+  const Measured& best() const {
+    const Measured* b = &top.front();
+    for (const Measured& a : anchors)
+      if (a.val > b->val) b = &a;
+    return *b;
+  }
 };
 
 Measurements measure_candidates(const Searched& s, const SearchOptions& o, const Measurement& m,
                                 const space::Space& space, AccuracyPredictor& predictor,
                                 const std::function<Costs(const space::Subnet&)>& costs_of,
-                                const std::function<space::Subnet(space::Subnet)>& normalize) {
+                                const std::function<space::Subnet(space::Subnet)>& normalize,
+                                const std::vector<space::Subnet>& anchors) {
   Measurements out;
   const size_t top_n = static_cast<size_t>(o.top);
   out.front_idx = spread(s.found.front.size(), static_cast<size_t>(o.front_points));
   const int64_t total_evals = 2 * static_cast<int64_t>(std::min(top_n, s.found.population.size()) +
-                                                       std::min(top_n, s.random.population.size())) +
+                                                       std::min(top_n, s.random.population.size()) +
+                                                       anchors.size()) +
                               static_cast<int64_t>(out.front_idx.size()) + 4;
   util::Progress mprog("measure", total_evals, "subnet");
   auto measure_both = [&](const Candidate& c) {
@@ -292,6 +305,10 @@ Measurements measure_candidates(const Searched& s, const SearchOptions& o, const
   };
   out.largest = uniform(space.largest());
   out.smallest = uniform(space.smallest());
+  for (const space::Subnet& a : anchors) {
+    out.anchors.push_back(uniform(a));
+    out.anchors.back().anchor = true;
+  }
   mprog.finish();
   return out;
 }
@@ -379,6 +396,7 @@ util::Json summary_json(const Searched& s, const Measurements& ms, const Accurac
             {"top", list(ms.random_top)}}},
           {"best", ms.best().to_json(space)},
           {"top", list(ms.top)},
+          {"anchors", list(ms.anchors)},
           {"baselines", baselines_json(ms, space)}};
 }
 
@@ -392,7 +410,8 @@ util::Json plot_search(const Searched& s, const Measurements& ms, const Accuracy
   for (const auto& r : a.records) plot.dataset.push_back({costs_of(r.subnet).get(objective), r.top1});
   for (const auto& c : s.found.front) plot.front_predicted.push_back({c.costs.get(objective), c.score});
   for (const auto& x : ms.front) plot.front_measured.push_back({x.candidate.costs.get(objective), x.val});
-  for (const auto& x : ms.top) plot.candidates.push_back({x.candidate.costs.get(objective), x.val});
+  for (const auto* list : {&ms.top, &ms.anchors})
+    for (const auto& x : *list) plot.candidates.push_back({x.candidate.costs.get(objective), x.val});
   plot.chosen = {{ms.best().candidate.costs.get(objective), ms.best().val}};
   plot.random_best = {{ms.random_top.front().candidate.costs.get(objective), ms.random_top.front().val}};
   plot.largest = {{ms.largest.candidate.costs.get(objective), ms.largest.val}};
@@ -450,7 +469,8 @@ util::Json run_search(train::LoadedRun& run, const std::string& run_dir, const S
   EvolutionOptions eo = o.evolution;
   eo.seed = e.seed;
   const Searched s = run_algorithms(problem, eo, e.seed);
-  const Measurements ms = measure_candidates(s, o, m, space, *p.used, costs_of, normalize);
+  const std::vector<space::Subnet> anchors = o.anchors ? uniform_anchors(problem) : std::vector<space::Subnet>{};
+  const Measurements ms = measure_candidates(s, o, m, space, *p.used, costs_of, normalize, anchors);
 
   write_front_files(s, ms, space, objective, req, stage, out_dir);
   util::Json summary = summary_json(s, ms, a, p, m, space, objective, o, eo, req, run_dir, stage);

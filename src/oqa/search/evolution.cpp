@@ -350,13 +350,17 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
   };
 }
 
+space::Subnet within_domains(const SearchProblem& p, const space::Subnet& subnet) {
+  std::vector<int64_t> values = p.space->gene_values(subnet);
+  fix_genes(p, values);
+  return p.space->from_gene_values(values);
+}
+
 namespace {
 
 // The costs of subnet with the stage's fixed genes (its quantization) applied.
 Costs costs_at_stage(const SearchProblem& p, const space::Subnet& subnet) {
-  std::vector<int64_t> values = p.space->gene_values(subnet);
-  fix_genes(p, values);
-  return p.costs(p.space->from_gene_values(values));
+  return p.costs(within_domains(p, subnet));
 }
 
 }  // namespace

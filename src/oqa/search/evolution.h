@@ -85,6 +85,10 @@ std::function<space::Subnet(space::Subnet)> stage_normalizer(const space::Space&
 std::vector<std::pair<size_t, int64_t>> stage_fixed_genes(const space::Space& space,
                                                           const std::string& quant);
 
+// subnet with every gene value outside SearchProblem::domains moved to the nearest allowed value and the fixed
+// genes set: the subnet as the stage and the profile let it be.
+space::Subnet within_domains(const SearchProblem& problem, const space::Subnet& subnet);
+
 // Sets the limit of every budget given as a share ("bitops=40%"): the smallest subnet's cost at the stage plus
 // that share of the way to the largest's.
 void resolve_budgets(SearchProblem& problem);

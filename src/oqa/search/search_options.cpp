@@ -22,6 +22,7 @@ SearchOptions read_search_options(util::ConfigNode node) {
   s.profile = read_profile(node.child("profile"));
   s.top = node.get_int_range("top", s.top, 1, 1000);
   s.front_points = node.get_int_range("front_points", s.front_points, 0, 1000);
+  s.anchors = node.get<bool>("anchors", s.anchors);
 
   auto p = node.child("predictor");
   auto& po = s.predictor;

@@ -29,6 +29,9 @@ struct SearchOptions {
   HardwareProfile profile;           // forms the target runs (empty: every form of the space)
   int64_t top = 5;           // best candidates measured on validation (the best of them wins) and test
   int64_t front_points = 8;  // front candidates measured for the plot
+  // A stage with searched quantization also measures its uniform anchors (uniform_anchors) on validation, and
+  // the best of candidates and anchors wins.
+  bool anchors = true;
 };
 
 // Reads the section (every key optional); values out of range name the key.
