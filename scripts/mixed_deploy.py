@@ -8,8 +8,12 @@ subnets of the same supernet (largest architecture, every searched layer at w<b>
 `oqa eval`. One record per run: docs/results/NAME/mixed-s<seed>.json; docs/results/NAME/experiment.json says
 what the records are, and scripts/results_md.py draws accuracy against average bits from them.
 
+The search measures the uniform anchors within each budget beside its candidates (docs/search.md) and the best
+on validation wins; each row records whether an anchor won and the best searched (mixed) candidate measured.
+
 usage: scripts/mixed_deploy.py NAME RUN_DIR [RUN_DIR ...] [--budgets 2,3,4,6] [--uniform 2,3,4,8]
-                               [--profile JSON] [--stage mixed] [--samples N] [--threads 1] [--oqa BINARY]
+                               [--profile JSON] [--stage mixed] [--samples N] [--val-images N] [--no-anchors]
+                               [--threads 1] [--oqa BINARY]
 """
 import argparse, datetime, json, os, shutil, subprocess, sys, time
 
@@ -32,27 +36,29 @@ def costs_of(c):
             "bitops": c["bitops"], "macs": c["macs"], "bytes": c["bytes"]}
 
 
-def search_and_deploy(oqa, run, stage, budget, profile, onnx, samples):
+def search_and_deploy(oqa, run, name, stage, budget, profile, onnx, search_flags):
     """Searches under bits=budget, exports the chosen subnet and runs it three ways; the search's own folder is
-    reused (its accuracy dataset is measured once) and its files copied to search/<stage>-bits<budget>/."""
-    keep = os.path.join(run, "search", f"{stage}-bits{budget}")
+    reused (its accuracy dataset is measured once) and its files copied to search/NAME/<stage>-bits<budget>/."""
+    keep = os.path.join(run, "search", name, f"{stage}-bits{budget}")
     if os.path.exists(os.path.join(keep, "deploy.json")):  # done before: reuse (a rerun after a later failure)
         return json.load(open(os.path.join(keep, "deploy.json"))), json.load(open(os.path.join(keep, "search.json")))
     args = ["search", "--run", run, "--stage", stage, "--budget", f"bits={budget}", "--no-plot", "--json"]
-    args += ["--samples", str(samples)] if samples else []
-    s = json.loads(oqa(args + (["--profile", profile] if profile else [])))
+    s = json.loads(oqa(args + search_flags + (["--profile", profile] if profile else [])))
     os.makedirs(keep, exist_ok=True)
     for f in ("best.json", "search.json", "pareto.json"):
         shutil.copyfile(os.path.join(run, "search", stage, f), os.path.join(keep, f))
-    out = os.path.join(run, "export", f"{stage}-bits{budget}")
+    out = os.path.join(run, "export", name, f"{stage}-bits{budget}")
     start = time.time()
     e = json.loads(oqa(["export", "--run", run, "--stage", stage, "--subnet", os.path.join(keep, "best.json"),
                         "--out", out, "--json"]))
     r = json.loads(oqa(["infer", os.path.join(out, "model.oqa"), "--reference", "--json"]
                        + (["--onnx", os.path.join(out, "model.onnx")] if onnx else [])))
     best = s["best"]
+    measured = lambda x: {"val_top1": x["val_top1"], "test_top1": x["test_top1"], "costs": costs_of(x["costs"])}
     row = {"budget": f"bits={budget}", "subnet": best["subnet"], "costs": costs_of(best["costs"]),
             "predicted_top1": best["predicted_top1"], "val_top1": best["val_top1"], "test_top1": best["test_top1"],
+            "chosen_anchor": bool(best.get("uniform_anchor")), "best_searched": measured(s["top"][0]),
+            "anchors": [measured(x) for x in s.get("anchors", [])],
             "fake_quant_top1": r["fake_quant"]["top1"], "integer_top1": r["integer"]["top1"],
             "onnx_runtime_top1": r["onnx_runtime"]["top1"] if "onnx_runtime" in r else None,
             "oqa_bytes": e["files"]["oqa"]["bytes"], "deploy_seconds": round(time.time() - start, 1)}
@@ -69,6 +75,9 @@ def main():
     ap.add_argument("--profile", default="")
     ap.add_argument("--stage", default="mixed")
     ap.add_argument("--samples", type=int, default=0, help="accuracy-dataset size (0: the config's)")
+    ap.add_argument("--val-images", type=int, default=-1, help="validation images per measurement (0: all; "
+                    "default the config's)")
+    ap.add_argument("--no-anchors", action="store_true", help="measure the searched candidates alone")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--oqa", default=os.path.join(ROOT, "build", "oqa"))
     a = ap.parse_args()
@@ -76,8 +85,11 @@ def main():
     onnx = os.path.isdir(os.path.join(ROOT, "third_party", "npm", "node_modules", "onnxruntime-node"))
     out_dir = os.path.join(ROOT, "docs", "results", a.name)
     first = json.load(open(os.path.join(a.runs[0], "config.json")))
+    search_flags = (["--samples", str(a.samples)] if a.samples else []) + (
+        ["--val-images", str(a.val_images)] if a.val_images >= 0 else []) + (["--no-anchors"] if a.no_anchors else [])
     command = (f"python3 scripts/mixed_deploy.py {a.name} {' '.join(os.path.relpath(r, ROOT) for r in a.runs)}"
-               f" --budgets {a.budgets} --uniform {a.uniform}" + (f" --samples {a.samples}" if a.samples else "") + (f" --profile '{a.profile}'" if a.profile else ""))
+               f" --budgets {a.budgets} --uniform {a.uniform} {' '.join(search_flags)}".rstrip()
+               + (f" --profile '{a.profile}'" if a.profile else ""))
     spec_path = os.path.join(out_dir, "experiment.json")
     spec = json.load(open(spec_path)) if os.path.exists(spec_path) else {}
     spec.update({"name": a.name, "kind": "mixed", "order": spec.get("order", 60), "config": first["name"],
@@ -98,7 +110,7 @@ def main():
             continue
         searches, last = [], None
         for b in a.budgets.split(","):
-            row, last = search_and_deploy(oqa, run, a.stage, b, a.profile, onnx, a.samples)
+            row, last = search_and_deploy(oqa, run, a.name, a.stage, b, a.profile, onnx, search_flags)
             searches.append(row)
             print(f"[mixed] seed {seed} bits<={b}: test {row['test_top1']:.2f}% fake {row['fake_quant_top1']:.2f}% "
                   f"integer {row['integer_top1']:.2f}% ONNX RT {row['onnx_runtime_top1']}", flush=True)
